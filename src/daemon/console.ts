@@ -1,0 +1,196 @@
+/**
+ * The management console (SPEC §3): accepts connections on the management
+ * socket, frames request lines, hands each to the controller and writes the
+ * reply. Requests of one connection are answered in order.
+ *
+ * Races and limits handled here:
+ * - a line over MAX_REQUEST gets `ERROR: line too long` and the connection
+ *   is closed (we cannot know where the next request starts);
+ * - a client that does not read its replies: once OUT_HIGH bytes wait to be
+ *   sent, we stop reading and answering it (Bun pauses the socket) until it
+ *   drains, so its cost to the daemon stays bounded;
+ * - a client that disconnects mid-request: its pending output is dropped.
+ */
+import type { Socket, SocketListener } from "bun";
+import { chmodSync } from "node:fs";
+import { parseRequest } from "../protocol/request.ts";
+import { formatReply, errorLine } from "../protocol/framing.ts";
+import { msg } from "../protocol/messages.ts";
+import { type Address } from "../protocol/address.ts";
+import type { Reply } from "../protocol/framing.ts";
+import type { Request } from "../protocol/request.ts";
+import type { DaemonLog } from "./logging/types.ts";
+
+export const MAX_REQUEST = 64 * 1024;
+const OUT_HIGH = 256 * 1024;
+
+export type ConsoleOptions = {
+  address: Address;
+  readonly: boolean;
+  maxConnections: number;
+  log: DaemonLog;
+  execute(req: Request, conn: { readonly: boolean }): Reply;
+};
+
+type Conn = {
+  id: number;
+  peer: string;
+  input: Buffer;
+  out: Buffer[];
+  outBytes: number;
+  closing: boolean;
+  closed: boolean;
+};
+
+export class Console {
+  private listener: SocketListener<Conn> | null = null;
+  private conns = new Set<Socket<Conn>>();
+  private nextId = 1;
+
+  constructor(private readonly opts: ConsoleOptions) {}
+
+  /** Start listening; throws with the OS reason when the address cannot be bound. */
+  listen(): void {
+    const a = this.opts.address;
+    const socket = this.handlers();
+    if (a.kind === "unix") {
+      // The socket is born 0600: nobody else may talk to the daemon.
+      const old = process.umask(0o177);
+      try {
+        this.listener = Bun.listen<Conn>({ unix: a.path, socket });
+      } finally {
+        process.umask(old);
+      }
+      chmodSync(a.path, 0o600);
+    } else {
+      this.listener = Bun.listen<Conn>({ hostname: a.host, port: a.port, socket });
+    }
+  }
+
+  /** The real TCP port (when listening on port 0). */
+  get port(): number | null {
+    const l = this.listener as unknown as { port?: number } | null;
+    return l?.port ?? null;
+  }
+
+  /** Stop accepting; close every connection once its output is flushed. */
+  close(): void {
+    this.listener?.stop(false);
+    this.listener = null;
+    for (const s of this.conns) this.endWhenFlushed(s);
+  }
+
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  private handlers() {
+    const self = this;
+    return {
+      binaryType: "buffer" as const,
+      open(s: Socket<Conn>) {
+        s.data = { id: self.nextId++, peer: peerOf(s, self.opts.address), input: Buffer.alloc(0), out: [], outBytes: 0, closing: false, closed: false };
+        if (self.conns.size >= self.opts.maxConnections) {
+          s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
+          self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
+          return;
+        }
+        self.conns.add(s);
+        self.opts.log.event("info", `new connection to admin from ${s.data.peer}`);
+      },
+      data(s: Socket<Conn>, chunk: Buffer) {
+        const c = s.data;
+        if (c.closing || c.closed) return;
+        c.input = c.input.length === 0 ? chunk : Buffer.concat([c.input, chunk]);
+        self.pump(s);
+      },
+      drain(s: Socket<Conn>) {
+        self.flush(s);
+        if (s.data.outBytes < OUT_HIGH) {
+          s.resume();
+          self.pump(s);
+        }
+      },
+      close(s: Socket<Conn>) {
+        s.data.closed = true;
+        s.data.out = [];
+        if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
+      },
+      error(s: Socket<Conn>, err: Error) {
+        self.opts.log.event("error", `Console connection error: ${err.message}`);
+      },
+    };
+  }
+
+  /** Answer every complete line, as long as the client keeps reading. */
+  private pump(s: Socket<Conn>): void {
+    const c = s.data;
+    while (!c.closing && !c.closed && c.outBytes < OUT_HIGH) {
+      const nl = c.input.indexOf(0x0a);
+      if (nl < 0) {
+        if (c.input.length > MAX_REQUEST) this.tooLong(s);
+        return;
+      }
+      if (nl > MAX_REQUEST) return this.tooLong(s);
+      const line = c.input.subarray(0, nl).toString("utf8");
+      c.input = c.input.subarray(nl + 1);
+      const req = parseRequest(line);
+      if (req.kind === "exit") {
+        this.opts.log.event("info", "Console exiting");
+        return this.endWhenFlushed(s);
+      }
+      this.write(s, formatReply(this.opts.execute(req, { readonly: this.opts.readonly })));
+    }
+    if (c.outBytes >= OUT_HIGH) s.pause();
+  }
+
+  private tooLong(s: Socket<Conn>): void {
+    s.data.input = Buffer.alloc(0);
+    this.write(s, errorLine(msg.lineTooLong()));
+    this.endWhenFlushed(s);
+  }
+
+  private write(s: Socket<Conn>, text: string): void {
+    const c = s.data;
+    if (c.closed) return;
+    const buf = Buffer.from(text);
+    if (c.outBytes === 0) {
+      const n = s.write(buf);
+      if (n >= buf.length) return;
+      const rest = buf.subarray(Math.max(n, 0));
+      c.out.push(rest);
+      c.outBytes += rest.length;
+    } else {
+      c.out.push(buf);
+      c.outBytes += buf.length;
+    }
+  }
+
+  private flush(s: Socket<Conn>): void {
+    const c = s.data;
+    while (c.out.length > 0) {
+      const head = c.out[0]!;
+      const n = s.write(head);
+      if (n < head.length) {
+        c.out[0] = head.subarray(Math.max(n, 0));
+        c.outBytes -= Math.max(n, 0);
+        return;
+      }
+      c.out.shift();
+      c.outBytes -= head.length;
+    }
+    if (c.closing) s.end();
+  }
+
+  private endWhenFlushed(s: Socket<Conn>): void {
+    const c = s.data;
+    c.closing = true;
+    if (c.outBytes === 0) s.end();
+  }
+}
+
+function peerOf(s: Socket<Conn>, a: Address): string {
+  if (a.kind === "unix") return `unix/:${a.path}`;
+  return `${s.remoteAddress}:${(s as unknown as { remotePort?: number }).remotePort ?? "?"}`;
+}
+

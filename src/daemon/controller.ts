@@ -1,0 +1,205 @@
+/**
+ * The registry of services and the statements that act on it. It runs one
+ * parsed request and returns the reply as a value; it does no I/O of its own
+ * (processes, timers and logs go through the world it is given).
+ */
+import type { Request } from "../protocol/request.ts";
+import type { Reply } from "../protocol/framing.ts";
+import { msg } from "../protocol/messages.ts";
+import { statusToWire, descToWire } from "../protocol/status.ts";
+import { setProp, defaultProps } from "./service/props.ts";
+import { Service, type ServiceWorld } from "./service/service.ts";
+
+export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
+  version: string;
+  /** called once by `command shutdown`, after the reply is queued */
+  requestShutdown(): void;
+};
+
+/** Per-connection facts the controller needs (read-only consoles, issue 8). */
+export type Session = { readonly readonly: boolean };
+
+type Handler = (args: string[], session: Session) => Reply;
+
+const ok = (body: string[] = []): Reply => ({ body });
+const fail = (error: string): Reply => ({ body: [], error });
+
+export class Controller {
+  private services = new Map<string, Service>();
+  private downWaiters = new Set<() => void>();
+  shuttingDown = false;
+
+  constructor(private readonly world: ControllerWorld) {}
+
+  /** Run one request (anything but `exit`, which the console handles). */
+  execute(req: Request, session: Session = { readonly: false }): Reply {
+    try {
+      switch (req.kind) {
+        case "invalid":
+          return fail(req.message);
+        case "exit":
+          return ok();
+        case "auth":
+          return fail(msg.notAuthorized());
+        case "declare":
+          if (session.readonly) return fail(msg.notAuthorized());
+          if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
+          return fail(`${req.target} declarations are not supported yet`);
+        case "proxyService":
+          if (session.readonly) return fail(msg.notAuthorized());
+          return fail("proxy declarations are not supported yet");
+        case "command": {
+          const h = Object.hasOwn(this.commands, req.name) ? this.commands[req.name] : undefined;
+          if (!h) return fail(msg.unknownCommand(req.name));
+          return h(req.args, session);
+        }
+      }
+    } catch (e) {
+      // A bug must cost one request, never the daemon.
+      const err = e as Error;
+      this.world.log.event("error", `internal error: ${err?.stack ?? String(e)}`);
+      return fail(`internal error: ${err?.message ?? String(e)}`);
+    }
+  }
+
+  /** Services sorted by name. */
+  list(): Service[] {
+    return [...this.services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Resolves once every service is down. */
+  allDown(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.list().every((s) => !s.up && s.state !== "backoff")) {
+          this.downWaiters.delete(check);
+          resolve();
+        }
+      };
+      this.downWaiters.add(check);
+      check();
+    });
+  }
+
+  /** Bring every service down (shutdown, signals). */
+  stopAll(): void {
+    this.shuttingDown = true;
+    for (const s of this.list()) if (s.up || s.state === "backoff") s.dispatch({ kind: "stop" });
+  }
+
+  private declareService(name: string, prop: string, value: string | null): Reply {
+    const existing = this.services.get(name);
+    const props = existing ? { ...existing.props } : defaultProps();
+    const r = setProp(props, prop, value);
+    if (!r.ok) return fail(r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue());
+    const svc = existing ?? this.create(name);
+    svc.props = props;
+    svc.destroying = false;
+    return ok();
+  }
+
+  private create(name: string): Service {
+    const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s) });
+    this.services.set(name, svc);
+    return svc;
+  }
+
+  private onDown(svc: Service): void {
+    if (svc.destroying && !svc.up && svc.state !== "backoff") this.forget(svc);
+    for (const w of [...this.downWaiters]) w();
+  }
+
+  private forget(svc: Service): void {
+    if (this.services.get(svc.name) !== svc) return;
+    this.services.delete(svc.name);
+    this.world.log.event("info", `Destroying service '${svc.name}'`);
+  }
+
+  /** SPEC §3.5 selectors. `dflt` applies when there is no argument at all. */
+  private select(args: string[], dflt: boolean): Service[] | string {
+    if (args.length === 0) return dflt ? this.list() : msg.missingSelector();
+    const [sel, ...rest] = args;
+    switch (sel) {
+      case "service": {
+        if (rest.length !== 1) return msg.serviceSelectorArity();
+        const s = this.services.get(rest[0]!);
+        return s ? [s] : [];
+      }
+      case "tag":
+        if (rest.length !== 1) return msg.tagSelectorArity();
+        return this.list().filter((s) => s.props.tags.includes(rest[0]!));
+      case "all":
+        if (rest.length !== 0) return msg.allSelectorArity();
+        return this.list();
+      default:
+        return msg.unknownSelector(sel!);
+    }
+  }
+
+  /** start/stop/restart/up/down: `done N`, with per-service refusals as body lines. */
+  private action(verb: "start" | "stop" | "restart" | "up" | "down", session: Session, args: string[]): Reply {
+    if (session.readonly) return fail(msg.notAuthorized());
+    const sel = this.select(args, false);
+    if (typeof sel === "string") return fail(sel);
+    if (sel.length === 0) return fail(msg.noValidService());
+    if (this.shuttingDown && verb !== "stop" && verb !== "down") return fail(msg.shuttingDown());
+    let done = 0;
+    const refusals: string[] = [];
+    for (const svc of sel) {
+      let r: string | null;
+      if (verb === "up") {
+        if (svc.up) continue;
+        r = svc.dispatch({ kind: "start" });
+      } else if (verb === "down") {
+        if (!svc.up && svc.state !== "backoff") continue;
+        r = svc.dispatch({ kind: "stop" });
+      } else {
+        r = svc.dispatch({ kind: verb });
+      }
+      if (r === null) done++;
+      else refusals.push(r);
+    }
+    if (done === 0 && refusals.length > 0 && refusals.length === sel.length) return fail(refusals[0]!);
+    return ok([...refusals.map((r) => `error: ${r}`), `done ${done}`]);
+  }
+
+  private readonly commands: Record<string, Handler> = {
+    start: (a, s) => this.action("start", s, a),
+    stop: (a, s) => this.action("stop", s, a),
+    restart: (a, s) => this.action("restart", s, a),
+    up: (a, s) => this.action("up", s, a),
+    down: (a, s) => this.action("down", s, a),
+    destroy: (a, s) => {
+      if (s.readonly) return fail(msg.notAuthorized());
+      const sel = this.select(a, false);
+      if (typeof sel === "string") return fail(sel);
+      if (sel.length === 0) return fail(msg.noValidService());
+      for (const svc of sel) {
+        svc.destroying = true;
+        if (svc.up || svc.state === "backoff") svc.dispatch({ kind: "stop" });
+        else this.forget(svc);
+      }
+      return ok();
+    },
+    status: (a) => this.query(a, (s) => statusToWire(s.status())),
+    desc: (a) => this.query(a, (s) => descToWire(s.desc())),
+    pids: (a) => this.query(a, (s) => `${s.name}: ${s.pid ?? ""}`),
+    list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
+    version: () => ok([this.world.version]),
+    shutdown: (_a, s) => {
+      if (s.readonly) return fail(msg.notAuthorized());
+      if (!this.shuttingDown) {
+        this.shuttingDown = true;
+        queueMicrotask(() => this.world.requestShutdown());
+      }
+      return ok();
+    },
+  };
+
+  private query(args: string[], line: (s: Service) => string): Reply {
+    const sel = this.select(args, true);
+    if (typeof sel === "string") return fail(sel);
+    if (sel.length === 0 && args[0] === "service") return fail(msg.unknownService(args[1]!));
+    return ok(sel.map(line));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * From a service's properties to a spawn request (SPEC §3.2): environment,
+ * working directory, user and group, umask, stdio. Returns the reason as a
+ * string when the service cannot be launched as declared.
+ */
+import { statSync } from "node:fs";
+import type { SpawnRequest } from "./os/spawner.ts";
+import type { Service } from "./service/service.ts";
+import { lookupGroup, lookupUser } from "./os/users.ts";
+
+export type LaunchContext = {
+  /** cfkd's own environment, plus CFKD_HOME */
+  baseEnv: Record<string, string>;
+  defaultCwd: string;
+};
+
+export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]): SpawnRequest | string {
+  const p = svc.props;
+  const env: Record<string, string> = { ...ctx.baseEnv, ...p.env, CONTROL_FREAK_ENABLED: "1", CONTROL_FREAK_SERVICE: svc.name };
+  const cwd = p.cwd ?? ctx.defaultCwd;
+  try {
+    if (!statSync(cwd).isDirectory()) return `cwd ${cwd}: not a directory`;
+  } catch (e) {
+    return `cwd ${cwd}: ${(e as { code?: string }).code === "ENOENT" ? "no such directory" : (e as Error).message}`;
+  }
+  const ids = resolveIds(p.user, p.group);
+  if (typeof ids === "string") return ids;
+  return {
+    argv,
+    env,
+    cwd,
+    newSession: !p.no_new_session,
+    uid: ids.uid,
+    gid: ids.gid,
+    umask: p.umask ?? undefined,
+    priority: p.priority ?? undefined,
+    stdin: "ignore",
+    stdout: p.ignore_stdout ? "ignore" : "pipe",
+    stderr: p.ignore_stderr ? "ignore" : "pipe",
+  };
+}
+
+function resolveIds(user: string | null, group: string | null): { uid?: number; gid?: number } | string {
+  if (user === null && group === null) return {};
+  const me = process.getuid?.() ?? 0;
+  const out: { uid?: number; gid?: number } = {};
+  if (user !== null) {
+    const u = lookupUser(user);
+    if (!u) return `unknown user '${user}'`;
+    out.uid = u.uid;
+    out.gid = u.gid;
+  }
+  if (group !== null) {
+    const g = lookupGroup(group);
+    if (g === undefined) return `unknown group '${group}'`;
+    out.gid = g;
+  }
+  const mine = (out.uid === undefined || out.uid === me) && (out.gid === undefined || out.gid === process.getgid?.());
+  if (me !== 0 && !mine) return `user/group need cfkd to run as root (it runs as uid ${me})`;
+  return out;
+}

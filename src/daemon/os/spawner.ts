@@ -1,0 +1,90 @@
+/**
+ * The process seam: the only module that calls `Bun.spawn`. Every child
+ * gets a new session (unless asked not to), stdin on /dev/null or a given
+ * descriptor, no other inherited descriptor (Bun opens its own fds
+ * close-on-exec and resets signal dispositions and the mask in the child).
+ */
+import { signalNumber } from "../service/signals.ts";
+import { setPriority } from "./libc.ts";
+
+export type SpawnRequest = {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  newSession: boolean;
+  uid?: number;
+  gid?: number;
+  umask?: number;
+  /** nice value, applied right after the spawn */
+  priority?: number;
+  /** fd 0: /dev/null, or a descriptor of the daemon's (a shared socket) */
+  stdin: "ignore" | number;
+  stdout: "pipe" | "ignore";
+  stderr: "pipe" | "ignore";
+  /** descriptors to pass as fds 3, 4, … */
+  extraFds?: number[];
+};
+
+export type Child = {
+  pid: number;
+  /** things that went wrong but did not stop the spawn */
+  warnings: string[];
+  stdout: ReadableStream<Uint8Array> | null;
+  stderr: ReadableStream<Uint8Array> | null;
+};
+
+export type ExitHandler = (code: number | null, signal: number | null) => void;
+
+/** Spawn a process; throws an Error carrying the OS reason when it cannot. */
+export type Spawner = (req: SpawnRequest, onExit: ExitHandler) => Child;
+
+export const bunSpawner: Spawner = (req, onExit) => {
+  // Bun may call onExit before spawn() returns; deliver it afterwards, always
+  // asynchronously, so the caller has recorded the pid first.
+  let returned = false;
+  let early: (() => void) | null = null;
+  const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...(req.extraFds ?? [])];
+  const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
+  let proc;
+  try {
+    proc = Bun.spawn({
+      cmd: req.argv,
+      env: req.env,
+      cwd: req.cwd,
+      detached: req.newSession,
+      uid: req.uid,
+      gid: req.gid,
+      stdio: stdio as ["ignore", "pipe", "pipe"],
+      onExit(_p, code, sig) {
+        const deliver = () => onExit(sig === null || sig === undefined ? code : null, signalNumber(sig));
+        if (returned) queueMicrotask(deliver);
+        else early = deliver;
+      },
+    });
+  } finally {
+    if (oldMask !== undefined) process.umask(oldMask);
+  }
+  returned = true;
+  if (early) queueMicrotask(early);
+  const warnings: string[] = [];
+  if (req.priority !== undefined && req.priority !== 0) {
+    const err = setPriority(proc.pid, req.priority);
+    if (err) warnings.push(err);
+  }
+  return {
+    pid: proc.pid,
+    warnings,
+    stdout: req.stdout === "pipe" ? (proc.stdout as ReadableStream<Uint8Array>) : null,
+    stderr: req.stderr === "pipe" ? (proc.stderr as ReadableStream<Uint8Array>) : null,
+  };
+};
+
+/** Send a signal; false when the target is already gone. */
+export function sendSignal(target: number, signal: number): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The service life cycle (SPEC §4) as one pure transition function:
+ * `step(machine, event, config, world) → { machine, effects }`.
+ * Effects are data; the runner (runner.ts) carries them out and feeds the
+ * results back as events. Nothing here touches a process, a timer or a clock.
+ *
+ * "Want" and "is" are kept apart (runit): `wantDown` records that the daemon
+ * itself asked for the stop, `pendingStart` that a restart waits for the
+ * service to be down. The states are what the process is doing.
+ */
+import type { ServiceState } from "../../protocol/status.ts";
+import { msg } from "../../protocol/messages.ts";
+
+export type TimerKind = "startwait" | "stopwait" | "backoff";
+
+export type Machine = {
+  readonly state: ServiceState;
+  readonly pid: number | null;
+  /** epoch seconds of the last start, null once stopped */
+  readonly startTime: number | null;
+  /** epoch seconds of the last stop or exit */
+  readonly stopTime: number | null;
+  readonly failReason: string;
+  /** failed starts in a row (SPEC §4 backoff / fatal) */
+  readonly failedStarts: number;
+  /** the daemon asked for this stop: no respawn, any death is final */
+  readonly wantDown: boolean;
+  /** SIGKILL was sent after stopwait_secs */
+  readonly killed: boolean;
+  /** restart: start as soon as the service is down */
+  readonly pendingStart: boolean;
+};
+
+export type Config = {
+  readonly name: string;
+  readonly hasCmd: boolean;
+  readonly startwaitMs: number;
+  readonly stopwaitMs: number;
+  readonly respawnOnFail: boolean;
+  readonly respawnOnStop: boolean;
+  readonly maxRetries: number;
+  readonly stopSignal: number;
+};
+
+export type Event =
+  | { kind: "start" }
+  | { kind: "stop" }
+  | { kind: "restart" }
+  | { kind: "spawned"; pid: number }
+  | { kind: "spawnFailed"; reason: string }
+  | { kind: "exited"; pid: number; code: number | null; signal: number | null }
+  | { kind: "timer"; timer: TimerKind };
+
+export type Effect =
+  | { kind: "spawn" }
+  /** send the stop signal (to the group unless no_new_session) */
+  | { kind: "signal"; signal: number }
+  /** SIGKILL to the whole process group */
+  | { kind: "kill" }
+  /** the leader is gone: SIGKILL whatever is left of its group */
+  | { kind: "reapGroup"; pid: number }
+  | { kind: "arm"; timer: TimerKind; ms: number }
+  | { kind: "cancel"; timer: TimerKind }
+  | { kind: "log"; level: "info" | "warn" | "error"; message: string }
+  /** the request was refused; the message goes back to the client */
+  | { kind: "refused"; message: string }
+  /** the service just became down (destroy, restart, shutdown wait on this) */
+  | { kind: "down" };
+
+/** What the world contributes to a step: the time and a random source. */
+export type World = { readonly now: number; readonly random: () => number };
+
+export type Step = { machine: Machine; effects: Effect[] };
+
+export const SIGKILL = 9;
+export const SIGTERM = 15;
+const BACKOFF_UNIT_MS = 300;
+
+export const initialMachine: Machine = {
+  state: "stopped",
+  pid: null,
+  startTime: null,
+  stopTime: null,
+  failReason: "",
+  failedStarts: 0,
+  wantDown: false,
+  killed: false,
+  pendingStart: false,
+};
+
+/** up = starting, running, stopping (SPEC §4) */
+export function isUp(state: ServiceState): boolean {
+  return state === "starting" || state === "running" || state === "stopping";
+}
+
+/** The reason text for an abnormal end, as the original words it. */
+export function exitReason(code: number | null, signal: number | null): string {
+  if (signal !== null) return `Received signal ${signal}`;
+  return code ? `Exited with error ${code}` : "Exited successfully";
+}
+
+/** The whole life cycle: one screen of transitions. */
+export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
+  switch (ev.kind) {
+    case "start":
+      if (isUp(m.state)) return refuse(m, msg.alreadyUp(cfg.name));
+      return start(m, cfg, w, m.state === "backoff");
+    case "stop":
+      if (m.state === "backoff") return settle({ ...m, stopTime: null }, "stopped", w, [cancel("backoff")], true);
+      if (m.state === "stopping") return { machine: m, effects: [] };
+      if (!isUp(m.state)) return refuse(m, msg.alreadyDown(cfg.name));
+      return stop(m, cfg, w);
+    case "restart":
+      if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
+      if (m.state === "stopping") return { machine: { ...m, pendingStart: true }, effects: [] };
+      if (isUp(m.state)) {
+        const s = stop(m, cfg, w);
+        return { machine: { ...s.machine, pendingStart: true }, effects: s.effects };
+      }
+      return start(m, cfg, w, false);
+    case "spawned":
+      return { machine: { ...m, pid: ev.pid }, effects: [] };
+    case "spawnFailed":
+      if (m.state !== "starting" || m.pid !== null) return { machine: m, effects: [] };
+      return afterDown(m, cfg, w, failed(m, cfg, w, ev.reason, [
+        cancel("startwait"),
+        { kind: "log", level: "error", message: `cannot start ${cfg.name}: ${ev.reason}` },
+      ]));
+    case "exited":
+      if (ev.pid !== m.pid || !isUp(m.state)) return { machine: m, effects: [] };
+      return afterDown(m, cfg, w, exited(m, cfg, w, ev.code, ev.signal));
+    case "timer":
+      return timer(m, cfg, w, ev.timer);
+  }
+}
+
+function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
+  if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
+  const machine: Machine = {
+    ...m,
+    state: "starting",
+    pid: null,
+    startTime: w.now,
+    stopTime: null,
+    failReason: "",
+    failedStarts: keepCount ? m.failedStarts : 0,
+    wantDown: false,
+    killed: false,
+    pendingStart: false,
+  };
+  const effects: Effect[] = [{ kind: "log", level: "info", message: `starting ${cfg.name}` }];
+  if (m.state === "backoff") effects.push(cancel("backoff"));
+  effects.push({ kind: "arm", timer: "startwait", ms: cfg.startwaitMs }, { kind: "spawn" });
+  return { machine, effects };
+}
+
+function stop(m: Machine, cfg: Config, w: World): Step {
+  return {
+    machine: { ...m, state: "stopping", stopTime: w.now, startTime: null, wantDown: true },
+    effects: [
+      { kind: "log", level: "info", message: `Stopping service '${cfg.name}'` },
+      cancel("startwait"),
+      { kind: "arm", timer: "stopwait", ms: cfg.stopwaitMs },
+      { kind: "signal", signal: cfg.stopSignal },
+    ],
+  };
+}
+
+function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
+  if (t === "startwait" && m.state === "starting" && m.pid !== null) {
+    return {
+      machine: { ...m, state: "running", failedStarts: 0 },
+      effects: [{ kind: "log", level: "info", message: `${cfg.name} is running (pid ${m.pid})` }],
+    };
+  }
+  if (t === "stopwait" && m.state === "stopping") {
+    const secs = cfg.stopwaitMs / 1000;
+    return {
+      machine: { ...m, killed: true },
+      effects: [{ kind: "log", level: "warn", message: `service ${cfg.name} still running after ${secs}s, killing` }, { kind: "kill" }],
+    };
+  }
+  if (t === "backoff" && m.state === "backoff") {
+    const s = start(m, cfg, w, true);
+    s.effects.unshift({ kind: "log", level: "info", message: `restarting ${cfg.name} [attempt: ${m.failedStarts + 1}]` });
+    return s;
+  }
+  return { machine: m, effects: [] };
+}
+
+function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: number | null): Step {
+  const cleanup: Effect[] = [cancel("startwait"), cancel("stopwait"), { kind: "reapGroup", pid: m.pid! }];
+  const asked = m.wantDown && !m.killed && signal === cfg.stopSignal;
+  if (code === 0 || signal === SIGTERM || asked) {
+    cleanup.push({ kind: "log", level: "info", message: signal === null ? `child ${cfg.name} exited` : `child ${cfg.name} gracefully killed` });
+    const s = settle(m, "stopped", w, cleanup, false);
+    if (cfg.respawnOnStop && !m.wantDown && !m.pendingStart) return chain(s, start(s.machine, cfg, w, false));
+    return s;
+  }
+  let reason = exitReason(code, signal);
+  if (m.killed) reason += ` (did not stop within stopwait_secs=${cfg.stopwaitMs / 1000})`;
+  cleanup.push({ kind: "log", level: "error", message: `child ${cfg.name} terminated abnormally: ${reason}` });
+  return failed(m, cfg, w, reason, cleanup);
+}
+
+/** A failure: an abnormal exit, or a spawn that did not happen at all. */
+function failed(m: Machine, cfg: Config, w: World, reason: string, effects: Effect[]): Step {
+  const base = { ...m, failReason: reason };
+  if (!cfg.respawnOnFail || m.wantDown || m.pendingStart) return settle(base, "fail", w, effects, false);
+  if (m.state === "starting") {
+    const n = m.failedStarts + 1;
+    if (n >= cfg.maxRetries) {
+      effects.push({ kind: "log", level: "error", message: `${cfg.name} failed to start ${n} times in a row, giving up (fatal)` });
+      return settle({ ...base, failedStarts: n }, "fatal", w, effects, false);
+    }
+    const k = 1 + Math.floor(w.random() * (2 * n - 1));
+    const ms = k * BACKOFF_UNIT_MS;
+    effects.push({ kind: "log", level: "warn", message: `${cfg.name} failed while starting, retrying in ${ms / 1000}s` });
+    const s = settle({ ...base, failedStarts: n }, "backoff", w, effects, false);
+    s.effects.push({ kind: "arm", timer: "backoff", ms });
+    return s;
+  }
+  // it was running: fail, then start again at once
+  const s = settle(base, "fail", w, effects, false);
+  return chain(s, start(s.machine, cfg, w, false));
+}
+
+/** A restart waiting for the service to be down starts it now. */
+function afterDown(before: Machine, cfg: Config, w: World, s: Step): Step {
+  if (!before.pendingStart || isUp(s.machine.state)) return s;
+  return chain(s, start({ ...s.machine, pendingStart: false }, cfg, w, false));
+}
+
+/** Enter a down state. */
+function settle(m: Machine, state: ServiceState, w: World, effects: Effect[], wantDown: boolean): Step {
+  const machine: Machine = { ...m, state, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown };
+  return { machine, effects: [...effects, { kind: "down" }] };
+}
+
+/** Run a second step after a first (e.g. fail, then start again). */
+function chain(a: Step, b: Step): Step {
+  return { machine: b.machine, effects: [...a.effects, ...b.effects] };
+}
+
+function refuse(m: Machine, message: string): Step {
+  return { machine: m, effects: [{ kind: "refused", message }] };
+}
+
+function cancel(timer: TimerKind): Effect {
+  return { kind: "cancel", timer };
+}

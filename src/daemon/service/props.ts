@@ -1,0 +1,199 @@
+/**
+ * Service properties (SPEC §3.2): their defaults and the rule that turns a
+ * wire value into a typed one. Pure: a bad value is reported, never thrown.
+ */
+import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
+import { parseSignal } from "./signals.ts";
+
+export type Cmd = string | string[];
+
+export type ServiceProps = {
+  cmd: Cmd | null;
+  desc: string;
+  tags: string[];
+  startwait_secs: number;
+  stopwait_secs: number;
+  respawn_on_fail: boolean;
+  respawn_on_stop: boolean;
+  respawn_max_retries: number;
+  no_new_session: boolean;
+  ignore_stdout: boolean;
+  ignore_stderr: boolean;
+  tie_stdin_to: string | null;
+  listen_fds: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  user: string | null;
+  group: string | null;
+  priority: number | null;
+  umask: number | null;
+  stop_signal: number;
+};
+
+export function defaultProps(): ServiceProps {
+  return {
+    cmd: null,
+    desc: "",
+    tags: [],
+    startwait_secs: 1,
+    stopwait_secs: 2,
+    respawn_on_fail: true,
+    respawn_on_stop: false,
+    respawn_max_retries: 8,
+    no_new_session: false,
+    ignore_stdout: false,
+    ignore_stderr: false,
+    tie_stdin_to: null,
+    listen_fds: [],
+    env: {},
+    cwd: null,
+    user: null,
+    group: null,
+    priority: null,
+    umask: null,
+    stop_signal: 15,
+  };
+}
+
+export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+
+type Setter = (p: ServiceProps, v: string) => boolean;
+
+const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr"): Setter =>
+  (p, v) => {
+    const b = parseBool(v);
+    if (b === undefined) return false;
+    p[key] = b;
+    return true;
+  };
+
+const secs = (key: "startwait_secs" | "stopwait_secs"): Setter => (p, v) => {
+  const n = parseNonNegative(v);
+  if (n === undefined || n > 86400 * 365) return false;
+  p[key] = n;
+  return true;
+};
+
+/** Parse a `cmd` value: a JSON array of strings, or a command string. */
+export function parseCmd(v: string): Cmd | undefined {
+  if (!v.startsWith("[")) return v;
+  try {
+    const a: unknown = JSON.parse(v);
+    if (Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === "string") && a[0] !== "") return a as string[];
+  } catch {
+    /* invalid JSON: invalid value */
+  }
+  return undefined;
+}
+
+/** Parse an `env` value: a JSON object whose values are strings, numbers or booleans. */
+export function parseEnvObject(v: string): Record<string, string> | undefined {
+  try {
+    const o: unknown = JSON.parse(v);
+    if (o === null || typeof o !== "object" || Array.isArray(o)) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (!validEnvKey(k) || !["string", "number", "boolean"].includes(typeof x)) return undefined;
+      out[k] = String(x);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+const validEnvKey = (k: string) => k !== "" && !k.includes("=") && !k.includes("\0");
+const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+const setters: Record<string, Setter> = {
+  cmd: (p, v) => {
+    const c = parseCmd(v);
+    if (c === undefined) return false;
+    p.cmd = c;
+    return true;
+  },
+  desc: (p, v) => ((p.desc = v.replace(/[\r\n\t\0]+/g, "")), true),
+  tags: (p, v) => {
+    p.tags = [...new Set(v.replace(/\s+/g, "").split(",").filter((t) => t !== ""))].sort();
+    return true;
+  },
+  startwait_secs: secs("startwait_secs"),
+  stopwait_secs: secs("stopwait_secs"),
+  respawn_on_fail: bool("respawn_on_fail"),
+  respawn_on_stop: bool("respawn_on_stop"),
+  respawn_max_retries: (p, v) => {
+    const n = parsePositiveInt(v);
+    if (n === undefined) return false;
+    p.respawn_max_retries = n;
+    return true;
+  },
+  no_new_session: bool("no_new_session"),
+  ignore_stdout: bool("ignore_stdout"),
+  ignore_stderr: bool("ignore_stderr"),
+  tie_stdin_to: (p, v) => (isValidName(v) ? ((p.tie_stdin_to = v), true) : false),
+  listen_fds: (p, v) => {
+    const names = v.replace(/\s+/g, "").split(",").filter((n) => n !== "");
+    if (names.length === 0 || !names.every(isValidName) || new Set(names).size !== names.length) return false;
+    p.listen_fds = names;
+    return true;
+  },
+  add_env: (p, v) => {
+    const eq = v.indexOf("=");
+    if (eq <= 0) return false;
+    const key = v.slice(0, eq).trim();
+    if (!validEnvKey(key)) return false;
+    p.env = { ...p.env, [key]: v.slice(eq + 1) };
+    return true;
+  },
+  env: (p, v) => {
+    const o = parseEnvObject(v);
+    if (o === undefined) return false;
+    p.env = o;
+    return true;
+  },
+  cwd: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.cwd = v), true) : false),
+  user: (p, v) => (userOrGroup.test(v) ? ((p.user = v), true) : false),
+  group: (p, v) => (userOrGroup.test(v) ? ((p.group = v), true) : false),
+  priority: (p, v) => {
+    const n = parseIntIn(v, -20, 19);
+    if (n === undefined) return false;
+    p.priority = n;
+    return true;
+  },
+  umask: (p, v) => {
+    if (!/^\s*0?[0-7]{1,3}\s*$/.test(v)) return false;
+    p.umask = parseInt(v, 8);
+    return true;
+  },
+  stop_signal: (p, v) => {
+    const s = parseSignal(v);
+    if (s === undefined) return false;
+    p.stop_signal = s;
+    return true;
+  },
+};
+
+/** Names of every service property (for docs and error checks). */
+export const PROPERTY_NAMES = Object.keys(setters);
+
+/**
+ * Set one property on a copy-free props object. `value` null means unset:
+ * the property goes back to its default (add_env: clears all additions).
+ */
+export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
+  const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
+  if (!set) return { ok: false, error: "property" };
+  if (value === null) {
+    const d = defaultProps() as Record<string, unknown>;
+    const key = prop === "add_env" ? "env" : prop;
+    (p as Record<string, unknown>)[key] = d[key];
+    return { ok: true };
+  }
+  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+}
+
+/** The `cmd` as text: strings as they are, arrays as their JSON. */
+export function cmdText(cmd: Cmd | null): string {
+  if (cmd === null) return "";
+  return typeof cmd === "string" ? cmd : JSON.stringify(cmd);
+}

@@ -1,0 +1,58 @@
+/**
+ * Reply framing (SPEC §3): body lines end with `\n`; the one terminal line
+ * is `OK\r\n` or `ERROR: <message>\r\n`. Shared by the daemon (writing) and
+ * by clients (reading).
+ */
+
+export const OK_LINE = "OK\r\n";
+
+/** A reply: body lines, then either success or an error message. */
+export type Reply = { body: string[]; error?: string };
+
+/** Render a whole reply as wire text. */
+export function formatReply(reply: Reply): string {
+  let out = "";
+  for (const line of reply.body) out += line.replace(/[\r\n]+/g, " ") + "\n";
+  return out + (reply.error === undefined ? OK_LINE : errorLine(reply.error));
+}
+
+/** The terminal line for an error; the message is kept on one line. */
+export function errorLine(message: string): string {
+  return `ERROR: ${message.replace(/[\r\n]+/g, " ")}\r\n`;
+}
+
+/**
+ * Incremental reader for clients: feed it text as it arrives, it yields one
+ * Reply per terminal line. Body lines arrive through `onLine` as well, so a
+ * streaming reply (`tail -f`) can be shown before it ends.
+ */
+export class ReplyReader {
+  private buf = "";
+  private body: string[] = [];
+  constructor(
+    private readonly onReply: (r: Reply) => void,
+    private readonly onLine?: (line: string) => void,
+  ) {}
+
+  feed(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf("\n")) >= 0) {
+      let line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      const terminal = line.endsWith("\r");
+      if (terminal) line = line.slice(0, -1);
+      if (terminal && line === "OK") this.finish({ body: this.body });
+      else if (terminal && line.startsWith("ERROR:")) this.finish({ body: this.body, error: line.slice(6).trim() });
+      else {
+        this.body.push(line);
+        this.onLine?.(line);
+      }
+    }
+  }
+
+  private finish(r: Reply): void {
+    this.body = [];
+    this.onReply(r);
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Every error text the daemon puts on the wire, in one place so that the
+ * wording cannot drift between the parser, the controller and the tests.
+ * The texts marked "original" are ControlFreak 1.0's, byte for byte.
+ */
+export const msg = {
+  voidCommand: () => "command is void", // original
+  unknownCommand: (word: string) => `unknown command '${word}'`, // original
+  emptyDeclaration: (kind: string) => `empty ${kind} command`, // original
+  malformedDeclaration: (kind: string, rest: string) => `malformed ${kind} command '${rest}'`, // original
+  invalidName: (kind: string) => `${kind} name is invalid`, // original
+  invalidProperty: (prop: string) => `invalid property '${prop}'`, // original
+  invalidValue: () => "invalid value", // original
+  emptyCommand: () => "empty command", // original
+  serviceSelectorArity: () => "service selector takes exactly 1 argument: name", // original
+  tagSelectorArity: () => "tag selector takes exactly 1 argument: tag",
+  allSelectorArity: () => "all selector takes no argument",
+  missingSelector: () => "missing selector: use 'service NAME', 'tag TAG' or 'all'",
+  unknownSelector: (sel: string) => `unknown selector '${sel}'`, // original
+  noValidService: () => "Couldn't find a valid service. bailing.", // original
+  noValidProxy: () => "Couldn't find a valid proxy. bailing.", // original
+  unknownService: (name: string) => `unknown service '${name}'`,
+  unknownSocket: (name: string) => `unknown socket '${name}'`, // original
+  alreadyUp: (name: string) => `Service '${name}' is already up`, // original
+  alreadyDown: (name: string) => `Service '${name}' is already down`, // original
+  noCommand: (name: string) => `Service '${name}' has no known command`, // original
+  lineTooLong: () => "line too long",
+  notAuthorized: () => "not authorized", // original
+  tooManyArguments: (cmd: string) => `too many arguments for '${cmd}'`,
+  shuttingDown: () => "cfkd is shutting down",
+} as const;

@@ -1,0 +1,57 @@
+/**
+ * A service's status as a value (SPEC §3.5), rendered twice: as the wire's
+ * tab-separated line and, by cfkctl, as human or JSON output.
+ */
+
+export const STATES = ["stopped", "starting", "running", "stopping", "fail", "fatal", "backoff"] as const;
+export type ServiceState = (typeof STATES)[number];
+
+export type StatusRecord = {
+  name: string;
+  state: string;
+  pid: number | null;
+  start_time: number | null;
+  stop_time: number | null;
+  proxy: string;
+  fail_reason: string;
+  running_cmd: string;
+};
+
+const clean = (s: string) => s.replace(/[\t\r\n]+/g, " ");
+const num = (n: number | null) => (n === null ? "" : String(n));
+const parseNum = (s: string | undefined) => (s === undefined || s === "" ? null : Number(s));
+
+/** The wire form: 8 tab-separated fields. */
+export function statusToWire(s: StatusRecord): string {
+  return [s.name, s.state, num(s.pid), num(s.start_time), num(s.stop_time), s.proxy, s.fail_reason, s.running_cmd]
+    .map((f) => clean(String(f)))
+    .join("\t");
+}
+
+/** Parse a wire status line back into a record. */
+export function statusFromWire(line: string): StatusRecord {
+  const f = line.split("\t");
+  return {
+    name: f[0] ?? "",
+    state: f[1] ?? "",
+    pid: parseNum(f[2]),
+    start_time: parseNum(f[3]),
+    stop_time: parseNum(f[4]),
+    proxy: f[5] ?? "",
+    fail_reason: f[6] ?? "",
+    running_cmd: f.slice(7).join("\t"),
+  };
+}
+
+export type DescRecord = { name: string; tags: string[]; desc: string; proxy: string; cmd: string };
+
+/** The wire form of `desc`: name, tags joined by ", ", desc, proxy, cmd. */
+export function descToWire(d: DescRecord): string {
+  return [d.name, d.tags.join(", "), d.desc, d.proxy, d.cmd].map((f) => clean(f)).join("\t");
+}
+
+export function descFromWire(line: string): DescRecord {
+  const f = line.split("\t");
+  const tags = (f[1] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
+  return { name: f[0] ?? "", tags, desc: f[2] ?? "", proxy: f[3] ?? "", cmd: f.slice(4).join("\t") };
+}

@@ -1,0 +1,197 @@
+/**
+ * Shared test harness: a temp home, the real daemon as a subprocess, a
+ * line-protocol client, and polling with a deadline (never bare sleeps).
+ */
+import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ReplyReader, type Reply } from "../src/protocol/framing.ts";
+
+export const ROOT = resolve(import.meta.dir, "..");
+export const BUN = process.execPath;
+export const CFKD = join(ROOT, "src/cfkd.ts");
+export const FIXTURES = join(ROOT, "test/fixtures");
+
+/** A fresh temporary directory, removed on dispose. */
+export function tempDir(prefix = "cfk-"): { path: string } & Disposable {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Poll `cond` until it returns a truthy value or the deadline passes. */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 5000, everyMs = 10): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await cond();
+      if (v) return v as NonNullable<T>;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what} (last: ${String(last)})`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+/** A connection speaking the management protocol. */
+export class Client implements AsyncDisposable {
+  private replies: Reply[] = [];
+  private waiters: ((r: Reply) => void)[] = [];
+  private reader = new ReplyReader((r) => {
+    const w = this.waiters.shift();
+    if (w) w(r);
+    else this.replies.push(r);
+  });
+  closed = false;
+  raw = "";
+
+  private constructor(private sock: Awaited<ReturnType<typeof Bun.connect>>) {}
+
+  static async connect(path: string): Promise<Client> {
+    let c!: Client;
+    const dec = new TextDecoder();
+    const sock = await Bun.connect({
+      unix: path,
+      socket: {
+        data(_s, d) {
+          const t = dec.decode(d, { stream: true });
+          c.raw += t;
+          c.reader.feed(t);
+        },
+        close() {
+          c.closed = true;
+        },
+      },
+    });
+    c = new Client(sock);
+    return c;
+  }
+
+  /** Send raw text (no newline added). */
+  send(text: string): void {
+    this.sock.write(text);
+  }
+
+  /** Send one request line and wait for its reply. */
+  async request(line: string, timeoutMs = 5000): Promise<Reply> {
+    this.send(line + "\n");
+    return this.next(timeoutMs);
+  }
+
+  next(timeoutMs = 5000): Promise<Reply> {
+    const r = this.replies.shift();
+    if (r) return Promise.resolve(r);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no reply within ${timeoutMs}ms`)), timeoutMs);
+      this.waiters.push((x) => {
+        clearTimeout(t);
+        resolve(x);
+      });
+    });
+  }
+
+  /** Send a request that must succeed; returns its body lines. */
+  async ok(line: string): Promise<string[]> {
+    const r = await this.request(line);
+    if (r.error !== undefined) throw new Error(`'${line}' failed: ERROR: ${r.error}`);
+    return r.body;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.sock.end();
+  }
+}
+
+/** The real daemon, as a subprocess, in a temp home. */
+export class DaemonProcess implements AsyncDisposable {
+  readonly sock: string;
+  readonly proc: ReturnType<typeof Bun.spawn>;
+  private dir: { path: string } & Disposable;
+  stderr = "";
+
+  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable) {
+    this.dir = dir;
+    this.sock = join(home, "sock");
+    const proc = Bun.spawn([BUN, CFKD, "--home", home, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    this.proc = proc;
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of proc.stderr as ReadableStream<Uint8Array>) this.stderr += dec.decode(chunk);
+    })();
+  }
+
+  /** Start cfkd and wait until its socket answers. */
+  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string } = {}): Promise<DaemonProcess> {
+    const dir = tempDir("cfkd-");
+    const home = opts.home ?? join(dir.path, "home");
+    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir);
+    await waitFor(async () => {
+      if (d.proc.exitCode !== null) throw new Error(`cfkd exited ${d.proc.exitCode}: ${d.stderr}`);
+      if (!existsSync(d.sock)) return false;
+      const c = await Client.connect(d.sock).catch(() => null);
+      if (!c) return false;
+      await c[Symbol.asyncDispose]();
+      return true;
+    }, "cfkd to accept connections", 10000);
+    return d;
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  client(): Promise<Client> {
+    return Client.connect(this.sock);
+  }
+
+  /** One request on a fresh connection. */
+  async request(line: string): Promise<Reply> {
+    await using c = await this.client();
+    return c.request(line);
+  }
+
+  async ok(line: string): Promise<string[]> {
+    await using c = await this.client();
+    return c.ok(line);
+  }
+
+  /** The status record of one service, parsed from the wire. */
+  async status(name: string): Promise<string[]> {
+    const body = await this.ok(`command status service ${name}`);
+    return body[0]!.split("\t");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.proc.exitCode === null) {
+      this.proc.kill("SIGTERM");
+      const t = setTimeout(() => this.proc.kill("SIGKILL"), 8000);
+      await this.proc.exited;
+      clearTimeout(t);
+    }
+    this.dir[Symbol.dispose]();
+  }
+}
+
+/** Is a pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/** Direct children of a pid (from /proc). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
