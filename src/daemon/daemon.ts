@@ -10,7 +10,7 @@ import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
-import { prepareLaunch } from "./launch.ts";
+import { prepareLaunch, forgetPrograms } from "./launch.ts";
 import { plainLog, type DaemonLog } from "./logging/types.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, type Address } from "../protocol/address.ts";
@@ -51,10 +51,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
   baseEnv.CFKD_HOME = home;
-  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd() };
+  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>() };
+  const baseSpawner = o.spawner ?? bunSpawner;
+  const spawner: Spawner = (req, onExit) => {
+    try {
+      return baseSpawner(req, onExit);
+    } catch (e) {
+      forgetPrograms(launchCtx); // a program may have moved: look it up again next time
+      throw e;
+    }
+  };
 
   const controller: Controller = new Controller({
-    spawner: o.spawner ?? bunSpawner,
+    spawner,
     clock: o.clock ?? systemClock,
     log,
     random: Math.random,

@@ -5,6 +5,8 @@
  */
 
 export const OK_LINE = "OK\r\n";
+const NEWLINES = /[\r\n]+/g;
+const HAS_NEWLINE = /[\r\n]/;
 
 /** A reply: body lines, then either success or an error message. */
 export type Reply = { body: string[]; error?: string };
@@ -12,13 +14,13 @@ export type Reply = { body: string[]; error?: string };
 /** Render a whole reply as wire text. */
 export function formatReply(reply: Reply): string {
   let out = "";
-  for (const line of reply.body) out += line.replace(/[\r\n]+/g, " ") + "\n";
+  for (const line of reply.body) out += (HAS_NEWLINE.test(line) ? line.replace(NEWLINES, " ") : line) + "\n";
   return out + (reply.error === undefined ? OK_LINE : errorLine(reply.error));
 }
 
 /** The terminal line for an error; the message is kept on one line. */
 export function errorLine(message: string): string {
-  return `ERROR: ${message.replace(/[\r\n]+/g, " ")}\r\n`;
+  return `ERROR: ${message.replace(NEWLINES, " ")}\r\n`;
 }
 
 /**
