@@ -72,3 +72,12 @@ test("-c loads a config before accepting clients; an error names file:line", asy
   expect(r.exitCode).toBe(1);
   expect(r.stderr.toString()).toContain(`${conf}:2: invalid property 'bogus'`);
 });
+
+test("-a host:port serves the console over TCP; a bad address is refused", async () => {
+  await using d = await DaemonProcess.start({ tcp: true });
+  expect(d.address).toMatch(/^127\.0\.0\.1:\d+$/);
+  expect(await d.ok("command version")).toHaveLength(1);
+  const r = Bun.spawnSync([BUN, CFKD, "--home", join(d.home, "other"), "-a", "nonsense:port"], { stderr: "pipe" });
+  expect(r.exitCode).toBe(2);
+  expect(r.stderr.toString()).toContain("invalid address 'nonsense:port'");
+});
