@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { startDaemon } from "./daemon/daemon.ts";
 import { StartError } from "./daemon/os/home.ts";
-import { parseAddress } from "./protocol/address.ts";
+import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 
 const program = new Command("cfkd")
@@ -16,6 +16,9 @@ const program = new Command("cfkd")
   .option("-a, --address <addr>", "management socket: unix:/path, /path, rel/path, host:port, [v6]:port (default unix:HOME/sock)")
   .option("-l, --log-config-file <file>", "logging configuration (default HOME/log.config)")
   .option("-c, --config <file>", "load this file of statements at start-up, before accepting clients")
+  .option("--auth-token-file <file>", "TCP consoles require 'auth TOKEN' first; needed for a non-loopback address")
+  .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail")
+  .option("--max-connections <n>", "most console connections at once", "1000")
   .option("-d, --daemon", "detach into the background")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM")
   .addOption(new Option("-m, --man", "print the full manual"))
@@ -34,15 +37,33 @@ Signals: TERM, INT, HUP stop every service and exit 0; USR1 reloads the log conf
 
 async function main(): Promise<number> {
   program.parse(process.argv);
-  const o = program.opts<{ home: string; address?: string; config?: string; daemon?: boolean; trap?: boolean; man?: boolean }>();
+  const o = program.opts<{
+    home: string;
+    address?: string;
+    config?: string;
+    daemon?: boolean;
+    trap?: boolean;
+    man?: boolean;
+    authTokenFile?: string;
+    readonlyAddress?: string;
+    maxConnections: string;
+  }>();
   if (o.man) {
     program.outputHelp();
     return 0;
   }
   const home = resolve(o.home);
   const address = parseAddress(o.address ?? `unix:${join(home, "sock")}`);
-  if (address.kind === "error") {
-    process.stderr.write(`cfkd: ${address.message}\n`);
+  const readonlyAddress = o.readonlyAddress === undefined ? undefined : parseAddress(o.readonlyAddress);
+  const maxConnections = Number(o.maxConnections);
+  for (const a of [address, readonlyAddress]) {
+    if (a?.kind === "error") {
+      process.stderr.write(`cfkd: ${a.message}\n`);
+      return 2;
+    }
+  }
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    process.stderr.write(`cfkd: --max-connections must be a positive integer\n`);
     return 2;
   }
   if (o.daemon) {
@@ -51,7 +72,14 @@ async function main(): Promise<number> {
   }
   let daemon;
   try {
-    daemon = await startDaemon({ home, address, configFile: o.config && resolve(o.config) });
+    daemon = await startDaemon({
+      home,
+      address: address as Address,
+      readonlyAddress: readonlyAddress as Address | undefined,
+      configFile: o.config && resolve(o.config),
+      authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
+      maxConnections,
+    });
   } catch (e) {
     if (e instanceof StartError) {
       process.stderr.write(`cfkd: ${e.message}\n`);

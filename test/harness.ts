@@ -66,15 +66,33 @@ export class Client implements AsyncDisposable {
         close() {
           c.closed = true;
         },
+        drain() {
+          c.flushPending();
+        },
       },
     });
     c = new Client(sock);
     return c;
   }
 
-  /** Send raw text (no newline added). */
-  send(text: string): void {
-    this.sock.write(text);
+  private pending: Buffer[] = [];
+
+  /** Send raw text or bytes (no newline added); what the socket cannot take now goes on drain. */
+  send(data: string | Uint8Array): void {
+    this.pending.push(typeof data === "string" ? Buffer.from(data) : Buffer.from(data));
+    if (this.pending.length === 1) this.flushPending();
+  }
+
+  flushPending(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      const n = this.sock.write(head);
+      if (n < head.length) {
+        this.pending[0] = head.subarray(Math.max(0, n));
+        return;
+      }
+      this.pending.shift();
+    }
   }
 
   /** Send one request line and wait for its reply. */
@@ -116,10 +134,10 @@ export class DaemonProcess implements AsyncDisposable {
   private dir: { path: string } & Disposable;
   stderr = "";
 
-  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable, tcpPort?: number) {
+  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable, tcpPort?: number, address?: string) {
     this.dir = dir;
     this.sock = join(home, "sock");
-    this.address = tcpPort ? `127.0.0.1:${tcpPort}` : this.sock;
+    this.address = address ?? (tcpPort ? `127.0.0.1:${tcpPort}` : this.sock);
     if (tcpPort) args = ["-a", this.address, ...args];
     const proc = Bun.spawn([BUN, CFKD, "--home", home, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -132,14 +150,18 @@ export class DaemonProcess implements AsyncDisposable {
     })();
   }
 
-  /** Start cfkd and wait until its socket answers. */
-  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string; tcp?: boolean } = {}): Promise<DaemonProcess> {
+  /**
+   * Start cfkd and wait until its console accepts connections. `tcp`: listen
+   * on a free loopback port. `address`: where to connect when the arguments
+   * set their own `-a`.
+   */
+  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string; tcp?: boolean; address?: string } = {}): Promise<DaemonProcess> {
     const dir = tempDir("cfkd-");
     const home = opts.home ?? join(dir.path, "home");
-    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined);
+    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined, opts.address);
     await waitFor(async () => {
       if (d.proc.exitCode !== null) throw new Error(`cfkd exited ${d.proc.exitCode}: ${d.stderr}`);
-      if (!opts.tcp && !existsSync(d.sock)) return false;
+      if (!d.address.includes(":") && !existsSync(d.address)) return false;
       const c = await Client.connect(d.address).catch(() => null);
       if (!c) return false;
       await c[Symbol.asyncDispose]();

@@ -8,7 +8,10 @@
  *   is closed (we cannot know where the next request starts);
  * - a client that does not read its replies: once OUT_HIGH bytes wait to be
  *   sent, we stop reading and answering it (Bun pauses the socket) until it
- *   drains, so its cost to the daemon stays bounded;
+ *   drains, so its cost to the daemon stays bounded; if it stays stuck for
+ *   STUCK_MS it is disconnected;
+ * - with a token (TCP consoles, SPEC §10), nothing but `auth` and `exit` is
+ *   answered until the connection has sent the right `auth TOKEN`;
  * - a client that disconnects mid-request: its pending output is dropped.
  */
 import type { Socket, SocketListener } from "bun";
@@ -20,13 +23,17 @@ import { type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
+import { tokenMatches } from "./auth.ts";
 
 export const MAX_REQUEST = 64 * 1024;
-const OUT_HIGH = 256 * 1024;
+const OUT_HIGH = 64 * 1024;
+const STUCK_MS = 30_000;
 
 export type ConsoleOptions = {
   address: Address;
   readonly: boolean;
+  /** when set, each connection must `auth` with it first */
+  token?: string;
   maxConnections: number;
   log: DaemonLog;
   execute(req: Request, conn: { readonly: boolean }): Reply;
@@ -40,6 +47,9 @@ type Conn = {
   outBytes: number;
   closing: boolean;
   closed: boolean;
+  authorized: boolean;
+  /** cancels the stuck-client timer */
+  stuck: (() => void) | null;
 };
 
 export class Console {
@@ -48,6 +58,14 @@ export class Console {
   private nextId = 1;
 
   constructor(private readonly opts: ConsoleOptions) {}
+
+  get address(): Address {
+    return this.opts.address;
+  }
+
+  get readonly(): boolean {
+    return this.opts.readonly;
+  }
 
   /** Start listening; throws with the OS reason when the address cannot be bound. */
   listen(): void {
@@ -89,7 +107,17 @@ export class Console {
     return {
       binaryType: "buffer" as const,
       open(s: Socket<Conn>) {
-        s.data = { id: self.nextId++, peer: peerOf(s, self.opts.address), input: Buffer.alloc(0), out: [], outBytes: 0, closing: false, closed: false };
+        s.data = {
+          id: self.nextId++,
+          peer: peerOf(s, self.opts.address),
+          input: Buffer.alloc(0),
+          out: [],
+          outBytes: 0,
+          closing: false,
+          closed: false,
+          authorized: self.opts.token === undefined,
+          stuck: null,
+        };
         if (self.conns.size >= self.opts.maxConnections) {
           s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
           self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
@@ -107,6 +135,8 @@ export class Console {
       drain(s: Socket<Conn>) {
         self.flush(s);
         if (s.data.outBytes < OUT_HIGH) {
+          s.data.stuck?.();
+          s.data.stuck = null;
           s.resume();
           self.pump(s);
         }
@@ -114,6 +144,7 @@ export class Console {
       close(s: Socket<Conn>) {
         s.data.closed = true;
         s.data.out = [];
+        s.data.stuck?.();
         if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
       },
       error(s: Socket<Conn>, err: Error) {
@@ -139,9 +170,31 @@ export class Console {
         this.opts.log.event("info", "Console exiting");
         return this.endWhenFlushed(s);
       }
-      this.write(s, formatReply(this.opts.execute(req, { readonly: this.opts.readonly })));
+      this.write(s, formatReply(this.answer(c, req)));
     }
-    if (c.outBytes >= OUT_HIGH) s.pause();
+    if (c.outBytes >= OUT_HIGH && !c.stuck) {
+      s.pause();
+      const t = setTimeout(() => {
+        this.opts.log.event("warn", `disconnecting console client ${c.peer}: it has not read its replies for ${STUCK_MS / 1000}s`);
+        s.terminate();
+      }, STUCK_MS);
+      c.stuck = () => clearTimeout(t);
+    }
+  }
+
+  /** Authentication first, then the controller. */
+  private answer(c: Conn, req: Request): Reply {
+    if (req.kind === "auth") {
+      if (this.opts.token === undefined) return { body: [] };
+      if (tokenMatches(this.opts.token, req.token)) {
+        c.authorized = true;
+        return { body: [] };
+      }
+      this.opts.log.event("warn", `failed auth from console client ${c.peer}`);
+      return { body: [], error: msg.notAuthorized() };
+    }
+    if (!c.authorized) return { body: [], error: msg.notAuthorized() };
+    return this.opts.execute(req, { readonly: this.opts.readonly });
   }
 
   private tooLong(s: Socket<Conn>): void {

@@ -13,7 +13,8 @@ import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch, forgetPrograms } from "./launch.ts";
 import { plainLog, type DaemonLog } from "./logging/types.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
-import { formatAddress, type Address } from "../protocol/address.ts";
+import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
+import { loadToken } from "./auth.ts";
 import { VERSION } from "../version.ts";
 
 export type DaemonOptions = {
@@ -27,11 +28,15 @@ export type DaemonOptions = {
   clock?: Clock;
   spawner?: Spawner;
   maxConnections?: number;
+  /** --auth-token-file: TCP consoles require `auth TOKEN` first */
+  authTokenFile?: string;
+  /** --readonly-address: a second console for status-only clients */
+  readonlyAddress?: Address;
 };
 
 export type Daemon = {
   controller: Controller;
-  console: Console;
+  consoles: Console[];
   log: DaemonLog;
   /** stop every service, close the console, release the lock; idempotent */
   shutdown(): Promise<void>;
@@ -41,6 +46,12 @@ export type Daemon = {
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const home = resolve(o.home);
+  const token = o.authTokenFile === undefined ? undefined : loadToken(o.authTokenFile);
+  for (const a of [o.address, o.readonlyAddress]) {
+    if (a && !isLoopback(a) && token === undefined) {
+      throw new StartError(`refusing to serve the console on ${formatAddress(a)}, which is not loopback, without --auth-token-file`);
+    }
+  }
   prepareHome(home);
   const lock: Lock = acquireLock(home);
   const log = o.log ?? plainLog((s) => process.stderr.write(s));
@@ -71,13 +82,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
     requestShutdown: () => void shutdown(),
   });
-  const con = new Console({
-    address: o.address,
-    readonly: false,
-    maxConnections: o.maxConnections ?? 1000,
-    log,
-    execute: (req, c) => controller.execute(req, c),
-  });
+  const consoleFor = (address: Address, readonly: boolean) =>
+    new Console({
+      address,
+      readonly,
+      // the unix socket's file mode is its protection; TCP needs the token
+      token: address.kind === "tcp" ? token : undefined,
+      maxConnections: o.maxConnections ?? 1000,
+      log,
+      execute: (req, c) => controller.execute(req, c),
+    });
+  const consoles = [consoleFor(o.address, false)];
+  if (o.readonlyAddress) consoles.push(consoleFor(o.readonlyAddress, true));
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
@@ -85,8 +101,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
-      con.close();
-      if (o.address.kind === "unix") removeQuietly(o.address.path);
+      for (const c of consoles) {
+        c.close();
+        if (c.address.kind === "unix") removeQuietly(c.address.path);
+      }
       lock.release();
       log.event("info", "cfkd stopped");
       finished();
@@ -96,22 +114,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
-    if (o.address.kind === "unix" && existsSync(o.address.path)) {
-      if (await answers(o.address.path)) throw new StartError(`${formatAddress(o.address)} is in use by another process`);
-      removeQuietly(o.address.path); // stale: nobody listens on it
-    }
-    try {
-      con.listen();
-    } catch (e) {
-      throw new StartError(`cannot listen on ${formatAddress(o.address)}: ${(e as Error).message}`);
-    }
+    for (const c of consoles) await listen(c);
   } catch (e) {
+    for (const c of consoles) c.close();
     controller.stopAll();
     lock.release();
     throw e;
   }
-  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${formatAddress(o.address)}`);
-  return { controller, console: con, log, shutdown, done };
+  const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
+  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
+  return { controller, consoles, log, shutdown, done };
 }
 
 /** `-c FILE`: run each statement; the first error aborts start-up with file:line. */
@@ -129,6 +141,20 @@ export function loadConfig(controller: Controller, file: string): void {
     if (cleanLine(line) === "") continue;
     const reply = controller.execute(parseRequest(line));
     if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${reply.error}`);
+  }
+}
+
+/** Listen, replacing a stale unix socket but never one that answers. */
+async function listen(c: Console): Promise<void> {
+  const a = c.address;
+  if (a.kind === "unix" && existsSync(a.path)) {
+    if (await answers(a.path)) throw new StartError(`${formatAddress(a)} is in use by another process`);
+    removeQuietly(a.path); // stale: nobody listens on it
+  }
+  try {
+    c.listen();
+  } catch (e) {
+    throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
   }
 }
 
