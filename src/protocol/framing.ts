@@ -34,6 +34,8 @@ export class ReplyReader {
   constructor(
     private readonly onReply: (r: Reply) => void,
     private readonly onLine?: (line: string) => void,
+    /** false: body lines go to onLine only (a long `tail -f` must not pile up) */
+    private readonly keepBody = true,
   ) {}
 
   feed(chunk: string): void {
@@ -47,7 +49,7 @@ export class ReplyReader {
       if (terminal && line === "OK") this.finish({ body: this.body });
       else if (terminal && line.startsWith("ERROR:")) this.finish({ body: this.body, error: line.slice(6).trim() });
       else {
-        this.body.push(line);
+        if (this.keepBody) this.body.push(line);
         this.onLine?.(line);
       }
     }
