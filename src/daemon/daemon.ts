@@ -101,11 +101,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
-      for (const c of consoles) {
-        c.close();
-        if (c.address.kind === "unix") removeQuietly(c.address.path);
-      }
+      // Socket files and lock go before the connections close: a client that
+      // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
+      for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
       lock.release();
+      for (const c of consoles) c.close();
       log.event("info", "cfkd stopped");
       finished();
     })();
