@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { startDaemon } from "./daemon/daemon.ts";
 import { StartError } from "./daemon/os/home.ts";
+import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.ts";
 import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,8 +20,8 @@ const program = new Command("cfkd")
   .option("--auth-token-file <file>", "TCP consoles require 'auth TOKEN' first; needed for a non-loopback address")
   .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail")
   .option("--max-connections <n>", "most console connections at once", "1000")
-  .option("-d, --daemon", "detach into the background")
-  .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM")
+  .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
+  .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .addOption(new Option("-m, --man", "print the full manual"))
   .version(VERSION, "--version", "print the version")
   .helpOption("-h, --help", "print this help")
@@ -29,11 +30,21 @@ const program = new Command("cfkd")
     `
 Examples:
   cfkd                                 run in the foreground, socket in ~/.controlfreak/sock
+  cfkd -d                              run in the background; then: cfkctl status
+  cfkd -d -t                           background, deaf to HUP/INT/TERM (stop: cfkctl shutdown)
   cfkd --home /srv/cfk -c /srv/cfk/services.conf
-  cfkd -a 127.0.0.1:7000               TCP console on loopback
+  cfkd -a 127.0.0.1:7000               TCP console on loopback (cfkctl --address 127.0.0.1:7000 ...)
 
-Signals: TERM, INT, HUP stop every service and exit 0; USR1 reloads the log config.`,
+In the background (-d) cfkd has its own session, no terminal, its working
+directory is / (services without cwd= run there too) and its stdio are
+/dev/null; its own messages go to the log (HOME/cfkd.log by default).
+
+Signals: TERM, INT, HUP stop every service and exit 0 (not with -d -t);
+USR1 reloads the log config.`,
   );
+
+// Set when this process is the daemon that `cfkd -d` re-launched.
+const detached = detachedChild(process.env);
 
 async function main(): Promise<number> {
   program.parse(process.argv);
@@ -66,10 +77,13 @@ async function main(): Promise<number> {
     process.stderr.write(`cfkd: --max-connections must be a positive integer\n`);
     return 2;
   }
-  if (o.daemon) {
-    process.stderr.write("cfkd: -d is not available yet\n");
-    return 2;
+  if (o.daemon && !detached) {
+    const r = await launchDetached({ cmd: selfCommand(process.execPath, process.argv), env: process.env, cwd: process.cwd() });
+    if (r.ok) return 0;
+    process.stderr.write(`cfkd: ${r.reason}\n`);
+    return 1;
   }
+  if (o.trap && !o.daemon) process.stderr.write("cfkd: -t/--trap only applies with -d; ignored\n");
   let daemon;
   try {
     daemon = await startDaemon({
@@ -79,19 +93,26 @@ async function main(): Promise<number> {
       configFile: o.config && resolve(o.config),
       authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
       maxConnections,
+      defaultCwd: detached ? "/" : undefined,
     });
   } catch (e) {
     if (e instanceof StartError) {
+      detached?.failed(e.message);
       process.stderr.write(`cfkd: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
+  if (detached) {
+    process.chdir("/"); // every path is resolved by now; do not hold a mount busy
+    detached.ready();
+  }
   const log = daemon.log;
+  const trap = detached !== null && o.trap === true;
   for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
     process.on(sig, () => {
-      log.event("info", `received ${sig}`);
-      void daemon.shutdown();
+      log.event("info", trap ? `received ${sig}, ignored (--trap)` : `received ${sig}`);
+      if (!trap) void daemon.shutdown();
     });
   }
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
@@ -103,6 +124,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    detached?.failed(`internal error: ${(e as Error)?.message ?? e}`);
     process.stderr.write(`cfkd: ${(e as Error)?.stack ?? e}\n`);
     process.exit(1);
   },
