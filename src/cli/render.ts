@@ -36,17 +36,29 @@ function lastEvent(s: StatusRecord): number | null {
 }
 
 /** `%-8s %-20s %15s (%s)`, or `%-8s %-30s` without a time. */
-export function statusLine(s: StatusRecord, clock: Clock, colour: boolean): string {
+export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when = whenText): string {
   const t = lastEvent(s);
   if (t === null) return `${state(s.state, 8, colour)} ${s.name.padEnd(30)}`;
-  return `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${relativeTime(t, clock.nowMs, clock.offset).padStart(15)} (${localDate(t, clock.offset)})`;
+  return `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${when(t, clock)}`;
+}
+
+/** `%15s (%s)`: how long ago, and the local date. */
+function whenText(t: number, clock: Clock): string {
+  return `${relativeTime(t, clock.nowMs, clock.offset).padStart(15)} (${localDate(t, clock.offset)})`;
 }
 
 /** Now, and the local zone. */
 export type Clock = { nowMs: number; offset: UtcOffset };
 
 export function statusText(list: readonly StatusRecord[], clock: Clock, colour: boolean): string {
-  return list.map((s) => statusLine(s, clock, colour)).join("\n");
+  // Services started together share their second: format each time once.
+  const seen = new Map<number, string>();
+  const when = (t: number, c: Clock) => {
+    let w = seen.get(t);
+    if (w === undefined) seen.set(t, (w = whenText(t, c)));
+    return w;
+  };
+  return list.map((s) => statusLine(s, clock, colour, when)).join("\n");
 }
 
 /** Does any record show a time (and so need the local zone)? */
