@@ -8,7 +8,8 @@
 import { expect, test } from "bun:test";
 import { FakeCfkd } from "./fake-cfkd.ts";
 import { cfkctl, fakeIo } from "./fake-io.ts";
-import { waitFor } from "../harness.ts";
+import { join } from "node:path";
+import { tempDir, waitFor } from "../harness.ts";
 
 const status = (name: string, state = "stopped") => `${name}\t${state}\t\t\t\t\t\t\n`;
 
@@ -65,6 +66,18 @@ test("a daemon that hangs up mid-reply: exit 3 naming the address, no hang", asy
   const r = await cfkctl(["--address", d.path, "list"]);
   expect(r.code).toBe(3);
   expect(r.err.join("\n")).toContain(`unix:${d.path}`);
+});
+
+test("a daemon that refuses the connection with an ERROR before any request: that error, exit 1", async () => {
+  using t = tempDir();
+  const path = join(t.path, "sock");
+  const l = Bun.listen({ unix: path, socket: { open: (s) => void s.end("ERROR: too many connections (limit 1)\r\n"), data() {} } });
+  try {
+    const r = await cfkctl(["--address", path, "version"]);
+    expect(r).toMatchObject({ code: 1, err: ["error: too many connections (limit 1)"] });
+  } finally {
+    l.stop(true);
+  }
 });
 
 test("tail: `command tail SEL -n N` per reference, lines printed as name: line", async () => {
