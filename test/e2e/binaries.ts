@@ -1,11 +1,14 @@
 /**
  * The compiled executables, built once per test run from the current
- * sources (never a stale dist/) into a temporary directory.
+ * sources (never a stale dist/). They go to .tmp/e2e-bin/ (ignored by git),
+ * replaced by rename, so each run overwrites the last one's instead of
+ * leaving 200 MB in /tmp (bun test runs no exit hooks to clean up after
+ * itself), and a concurrent run keeps the files it has started.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { compile } from "../../build/build.ts";
+import { ROOT } from "../harness.ts";
 
 export type Binaries = { dir: string; cfkd: string; cfkctl: string };
 
@@ -13,10 +16,16 @@ let built: Promise<Binaries> | null = null;
 
 export function binaries(): Promise<Binaries> {
   built ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cfk-bin-"));
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const dir = join(ROOT, ".tmp", "e2e-bin");
+    mkdirSync(dir, { recursive: true });
     const b = { dir, cfkd: join(dir, "cfkd"), cfkctl: join(dir, "cfkctl") };
-    await Promise.all([compile("cfkd.ts", b.cfkd, "0.0.0-test"), compile("cfkctl.ts", b.cfkctl, "0.0.0-test")]);
+    await Promise.all(
+      (["cfkd", "cfkctl"] as const).map(async (name) => {
+        const tmp = `${b[name]}.${process.pid}`;
+        await compile(`${name}.ts`, tmp, "0.0.0-test");
+        renameSync(tmp, b[name]);
+      }),
+    );
     return b;
   })();
   return built;

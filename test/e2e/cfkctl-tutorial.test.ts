@@ -5,6 +5,8 @@
  * defaults, ~/.controlfreak/sock).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { alive, tempDir, waitFor } from "../harness.ts";
 import { binaries, sh } from "./binaries.ts";
 
@@ -23,7 +25,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  const lock = join(home.path, ".controlfreak", "lock");
+  const pid = existsSync(lock) ? Number(readFileSync(lock, "utf8")) : 0;
   await $("cfkctl shutdown");
+  if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL"); // never leave it behind
   home[Symbol.dispose]();
 });
 

@@ -36,13 +36,13 @@ test("compiled cfkd -d: returns within 2 s; detached, no terminal, cwd /, stdio 
   const t0 = performance.now();
   const r = await sh(hasScript ? `script -qec 'sh ${launch}' /dev/null` : `sh ${launch}`, {});
   const ms = performance.now() - t0;
+  if (existsSync(join(home, "lock"))) started.push(lockPid(home)); // cleaned up even if an assertion fails
   const [exitLine, shellTty] = r.out.replace(/\r/g, "").trim().split("\n");
   expect(exitLine).toBe("exit=0");
   expect(ms).toBeLessThan(2000);
   if (hasScript) expect(Number(shellTty)).not.toBe(0); // the launching shell had a terminal
 
   const pid = lockPid(home);
-  started.push(pid);
   // the shell (and script) are gone; the daemon is not
   expect(alive(pid)).toBe(true);
   const { sid, ttyNr } = statFields(pid);
@@ -74,9 +74,10 @@ test("cfkd -d fails with the reason, non-zero, leaving nothing running: lock hel
   const b = await binaries();
   using t = tempDir();
   const home = join(t.path, "home");
-  expect((await sh(`${b.cfkd} -d --home ${home}`, {})).code).toBe(0);
+  const first = await sh(`${b.cfkd} -d --home ${home}`, {});
+  if (existsSync(join(home, "lock"))) started.push(lockPid(home));
+  expect(first.code).toBe(0);
   const pid = lockPid(home);
-  started.push(pid);
 
   const again = await sh(`${b.cfkd} -d --home ${home}`, {});
   expect(again.code).toBe(1);
@@ -105,11 +106,11 @@ test("-d -t: HUP, INT and TERM are ignored; only shutdown stops it (without -t, 
   using t = tempDir();
   const trapped = join(t.path, "trapped");
   const plain = join(t.path, "plain");
-  expect((await sh(`${b.cfkd} -d -t --home ${trapped}`, {})).code).toBe(0);
-  expect((await sh(`${b.cfkd} -d --home ${plain}`, {})).code).toBe(0);
+  const launched = [await sh(`${b.cfkd} -d -t --home ${trapped}`, {}), await sh(`${b.cfkd} -d --home ${plain}`, {})];
+  for (const h of [trapped, plain]) if (existsSync(join(h, "lock"))) started.push(lockPid(h));
+  expect(launched.map((l) => l.code)).toEqual([0, 0]);
   const tp = lockPid(trapped);
   const pp = lockPid(plain);
-  started.push(tp, pp);
 
   process.kill(pp, "SIGTERM");
   await waitFor(() => !alive(pp), "the daemon without -t to exit on TERM");
@@ -127,9 +128,9 @@ test("development: bun src/cfkd.ts -d works the same way", async () => {
   using t = tempDir();
   const home = join(t.path, "home");
   const p = Bun.spawnSync([BUN, CFKD, "-d", "--home", home], { stdio: ["ignore", "pipe", "pipe"] });
+  if (existsSync(join(home, "lock"))) started.push(lockPid(home));
   expect(p.exitCode).toBe(0);
   const pid = lockPid(home);
-  started.push(pid);
   expect(statFields(pid).sid).toBe(pid);
   expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(CFKD);
   const { cfkctl } = await binaries();
