@@ -28,6 +28,7 @@ test("environment, cwd, descriptors and signals of a child", async () => {
   await d.ok(`service e1 cwd=${dir.path}`);
   await d.ok("command start service e1");
   const pid = Number(await waitFor(async () => (await d.status("e1"))[2], "e1 pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
   const env = environ(pid);
   expect(env.CONTROL_FREAK_ENABLED).toBe("1");
   expect(env.CONTROL_FREAK_SERVICE).toBe("e1");
@@ -53,6 +54,7 @@ test("env replaces the additions; an empty env clears them", async () => {
   await d.ok('service e2 env={"A":"1","B":2}');
   await d.ok("command start service e2");
   let pid = Number(await waitFor(async () => (await d.status("e2"))[2], "e2 pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
   expect(environ(pid)).toMatchObject({ A: "1", B: "2" });
   expect(environ(pid).OLD).toBeUndefined();
   await d.ok("service e2 env=");
@@ -61,6 +63,7 @@ test("env replaces the additions; an empty env clears them", async () => {
     const p = (await d.status("e2"))[2];
     return p && Number(p) !== pid ? p : null;
   }, "e2 new pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
   expect(environ(pid).A).toBeUndefined();
   expect((await d.request("service e2 env=[1]")).error).toBe("invalid value");
 });
