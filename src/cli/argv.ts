@@ -17,6 +17,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   const args: string[] = [];
   let address: string | undefined;
   let basedir: string | undefined;
+  let authTokenFile: string | undefined;
   let json = false;
   let lines: number | undefined;
   let follow = false;
@@ -24,16 +25,15 @@ export function parseFast(argv: readonly string[]): Invocation | null {
     const tok = argv[i]!;
     const next = argv[i + 1];
     const value = next !== undefined && next !== "" && !next.startsWith("-") ? next : undefined;
-    if (tok === "--address" || tok === "--basedir") {
-      if (value === undefined) return null;
-      if (tok === "--address") address = value;
-      else basedir = value;
-      i++;
-    } else if (tok.startsWith("--address=") || tok.startsWith("--basedir=")) {
-      const v = tok.slice(tok.indexOf("=") + 1);
-      if (v === "") return null;
-      if (tok.startsWith("--address=")) address = v;
-      else basedir = v;
+    const eq = tok.indexOf("=");
+    const name = tok.startsWith("--") && eq > 0 ? tok.slice(0, eq) : tok;
+    if (name === "--address" || name === "--basedir" || name === "--auth-token-file") {
+      const v = eq > 0 && name !== tok ? tok.slice(eq + 1) : value;
+      if (v === undefined || v === "") return null;
+      if (name === "--address") address = v;
+      else if (name === "--basedir") basedir = v;
+      else authTokenFile = v;
+      if (name === tok) i++;
     } else if (tok === "--json") {
       json = true;
     } else if (tok === "-y" || tok === "--yes") {
@@ -58,6 +58,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   const inv: Invocation = { command, args, json, follow };
   if (address !== undefined) inv.address = address;
   if (basedir !== undefined) inv.basedir = basedir;
+  if (authTokenFile !== undefined) inv.authTokenFile = authTokenFile;
   if (lines !== undefined) inv.lines = lines;
   return inv;
 }

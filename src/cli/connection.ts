@@ -11,7 +11,7 @@
 import type { Socket } from "bun";
 import { formatAddress, type Address } from "../protocol/address.ts";
 import { ReplyReader, type Reply } from "../protocol/framing.ts";
-import { CliError, connectReason, say } from "./errors.ts";
+import { CliError, connectReason, daemonError, say } from "./errors.ts";
 
 type Pending = { body: string[]; resolve(r: Reply): void; reject(e: Error): void; onLine?: (line: string) => void };
 
@@ -39,8 +39,11 @@ export class Connection {
 
   private constructor(readonly address: string) {}
 
-  /** Connect, or throw the "cannot reach the daemon" CliError (exit 3). */
-  static async open(address: Address): Promise<Connection> {
+  /**
+   * Connect, or throw the "cannot reach the daemon" CliError (exit 3). With
+   * a token, authenticate first (`auth TOKEN`); a refusal is exit 1.
+   */
+  static async open(address: Address, token?: string): Promise<Connection> {
     const c = new Connection(formatAddress(address));
     const dec = new TextDecoder();
     const socket = {
@@ -56,6 +59,13 @@ export class Connection {
           : await Bun.connect({ hostname: address.host, port: address.port, socket });
     } catch (e) {
       throw new CliError("unreachable", say.unreachable(c.address, connectReason(e)));
+    }
+    if (token !== undefined) {
+      const r = await c.request(`auth ${token}`);
+      if (r.error !== undefined) {
+        c.close();
+        throw daemonError(r.error);
+      }
     }
     return c;
   }

@@ -57,6 +57,8 @@ export type Invocation = {
   args: string[];
   /** --address, else CFKD_ADDRESS, else the default */
   address?: string;
+  /** --auth-token-file, else CFKD_TOKEN_FILE: sent as `auth TOKEN` first */
+  authTokenFile?: string;
   /** --basedir: what ${BASE} becomes in `load` */
   basedir?: string;
   json: boolean;

@@ -24,6 +24,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     .description("Control a running cfkd: start, stop and inspect its services.")
     .usage("[options] <command> [svcref...]")
     .option("--address <addr>", "cfkd's management socket: unix:/path, /path, rel/path, host:port or [v6]:port (default: $CFKD_ADDRESS, else unix:$HOME/.controlfreak/sock)")
+    .option("--auth-token-file <file>", "send the token in FILE ('auth TOKEN') before anything else, for a TCP console that requires it (default: $CFKD_TOKEN_FILE)")
     .option("--basedir <dir>", "what ${BASE} stands for in 'load' (default: the current directory)")
     .option("-y, --yes", "run without asking for confirmation (accepted for compatibility)")
     .option("--json", "print status, desc, pids, list, proxystatus and tail as JSON, for scripts")
@@ -68,11 +69,12 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       c.option("-f, --follow", "keep printing new lines until Ctrl-C");
     }
     c.action(() => {
-      const g = program.opts<{ address?: string; basedir?: string; json?: boolean }>();
+      const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string }>();
       const o = c.opts<{ lines?: number; follow?: boolean }>();
       const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
       if (g.address !== undefined) inv.address = g.address;
       if (g.basedir !== undefined) inv.basedir = g.basedir;
+      if (g.authTokenFile !== undefined) inv.authTokenFile = g.authTokenFile;
       if (o.lines !== undefined) inv.lines = o.lines;
       result = inv;
     });

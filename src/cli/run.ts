@@ -3,6 +3,8 @@
  * Io. Every failure ends here as a CliError, so this is where exit codes
  * are decided; the entry (src/cfkctl.ts) only calls process.exit with it.
  */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseAddress } from "../protocol/address.ts";
 import { parseFast } from "./argv.ts";
 import { execute } from "./commands.ts";
@@ -12,6 +14,17 @@ import type { Invocation } from "./grammar.ts";
 import type { Io } from "./io.ts";
 
 export type RunOptions = { io: Io; home: string };
+
+/** The console token: the file's content, trimmed. */
+function readToken(file: string, cwd: string): string {
+  try {
+    const t = readFileSync(resolve(cwd, file), "utf8").trim();
+    if (t === "") throw new Error("the file is empty");
+    return t;
+  } catch (e) {
+    throw new CliError("usage", say.cannotRead(file, (e as Error).message));
+  }
+}
 
 export async function runCli(argv: readonly string[], { io, home }: RunOptions): Promise<number> {
   try {
@@ -26,7 +39,9 @@ export async function runCli(argv: readonly string[], { io, home }: RunOptions):
     const text = inv.address ?? (io.env.CFKD_ADDRESS || `unix:${home}/.controlfreak/sock`);
     const address = parseAddress(text, io.cwd);
     if (address.kind === "error") throw new CliError("usage", say.badAddress(address.message));
-    return await execute(inv, { io, connect: () => Connection.open(address) });
+    const tokenFile = inv.authTokenFile ?? (io.env.CFKD_TOKEN_FILE || undefined);
+    const token = tokenFile === undefined ? undefined : readToken(tokenFile, io.cwd);
+    return await execute(inv, { io, connect: () => Connection.open(address, token) });
   } catch (e) {
     if (e instanceof CliError) {
       if (e.message) io.err(e.message);

@@ -29,6 +29,8 @@ const EVERYDAY = [
   "--address unix:/tmp/s status",
   "--address=/tmp/s status",
   "--address 127.0.0.1:7000 pids",
+  "--auth-token-file /etc/cfk/token --address 10.0.0.1:7000 status",
+  "--auth-token-file=/etc/cfk/token list",
   "start svc1",
   "start @web",
   "stop svc1 svc2",

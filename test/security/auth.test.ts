@@ -7,6 +7,7 @@ import { expect, test } from "bun:test";
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, CFKD, Client, DaemonProcess, freePort, tempDir } from "../harness.ts";
+import { cfkctl, fakeIo } from "../cli/fake-io.ts";
 
 test("a non-loopback TCP console without a token is refused at start", () => {
   using dir = tempDir();
@@ -43,6 +44,14 @@ test("with a token, nothing is done before auth; a wrong token is refused", asyn
   // auth is per connection
   await using c2 = await d.client();
   expect(await c2.request("command list")).toEqual({ body: [], error: "not authorized" });
+  // cfkctl sends the token from --auth-token-file or CFKD_TOKEN_FILE
+  const addr = ["--address", `127.0.0.1:${port}`];
+  expect(await cfkctl([...addr, "--auth-token-file", tf, "list"], fakeIo())).toMatchObject({ code: 0, out: ["y"] });
+  expect(await cfkctl([...addr, "list"], fakeIo({ env: { CFKD_TOKEN_FILE: tf } }))).toMatchObject({ code: 0, out: ["y"] });
+  expect(await cfkctl([...addr, "list"], fakeIo())).toMatchObject({ code: 1, err: ["error: not authorized"] });
+  const bad = join(dir.path, "bad");
+  writeFileSync(bad, "nope\n", { mode: 0o600 });
+  expect(await cfkctl([...addr, "--auth-token-file", bad, "list"], fakeIo())).toMatchObject({ code: 1, err: ["error: not authorized"] });
 });
 
 test("the read-only console answers queries and refuses every change", async () => {
