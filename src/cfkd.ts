@@ -5,7 +5,7 @@
 import { Command, Option } from "commander";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { startDaemon } from "./daemon/daemon.ts";
+import { startDaemon, type Daemon } from "./daemon/daemon.ts";
 import { StartError } from "./daemon/os/home.ts";
 import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.ts";
 import { parseAddress, type Address } from "./protocol/address.ts";
@@ -84,7 +84,19 @@ async function main(): Promise<number> {
     return 1;
   }
   if (o.trap && !o.daemon) process.stderr.write("cfkd: -t/--trap only applies with -d; ignored\n");
-  let daemon;
+  // Signals are handled from before the socket accepts anyone: a TERM that
+  // arrives during start-up stops the daemon as soon as it is up.
+  const trap = detached !== null && o.trap === true;
+  let daemon: Daemon | null = null;
+  let stopAsked = false;
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      daemon?.log.event("info", trap ? `received ${sig}, ignored (--trap)` : `received ${sig}`);
+      if (trap) return;
+      stopAsked = true;
+      if (daemon) void daemon.shutdown();
+    });
+  }
   try {
     daemon = await startDaemon({
       home,
@@ -108,13 +120,7 @@ async function main(): Promise<number> {
     detached.ready();
   }
   const log = daemon.log;
-  const trap = detached !== null && o.trap === true;
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    process.on(sig, () => {
-      log.event("info", trap ? `received ${sig}, ignored (--trap)` : `received ${sig}`);
-      if (!trap) void daemon.shutdown();
-    });
-  }
+  if (stopAsked) void daemon.shutdown();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
   await daemon.done;

@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, CFKD, DaemonProcess, tempDir } from "../harness.ts";
+import { BUN, CFKD, DaemonProcess, alive, tempDir, waitFor } from "../harness.ts";
 
 test("home 0700, socket 0600, lock holds the pid", async () => {
   await using d = await DaemonProcess.start();
@@ -80,4 +80,27 @@ test("-a host:port serves the console over TCP; a bad address is refused", async
   const r = Bun.spawnSync([BUN, CFKD, "--home", join(d.home, "other"), "-a", "nonsense:port"], { stderr: "pipe" });
   expect(r.exitCode).toBe(2);
   expect(r.stderr.toString()).toContain("invalid address 'nonsense:port'");
+});
+
+test("cfkd --version and -h", () => {
+  const v = Bun.spawnSync([BUN, CFKD, "--version"], { stdout: "pipe" });
+  expect(v.exitCode).toBe(0);
+  expect(v.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
+  const h = Bun.spawnSync([BUN, CFKD, "-h"], { stdout: "pipe" });
+  expect(h.exitCode).toBe(0);
+  const text = h.stdout.toString();
+  for (const flag of ["--home", "--address", "--config", "--daemon", "--trap", "--log-config-file", "--auth-token-file", "--readonly-address"]) expect(text).toContain(flag);
+});
+
+test("SIGINT and SIGHUP shut down cleanly too", async () => {
+  for (const sig of ["SIGINT", "SIGHUP"] as const) {
+    await using d = await DaemonProcess.start();
+    await d.ok("service s cmd=sleep 100");
+    await d.ok("command start service s");
+    const pid = Number(await waitFor(async () => (await d.status("s"))[2], "s pid"));
+    d.proc.kill(sig);
+    expect(await d.proc.exited).toBe(0);
+    expect(alive(pid)).toBe(false);
+    expect(existsSync(d.sock)).toBe(false);
+  }
 });
