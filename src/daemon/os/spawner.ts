@@ -23,7 +23,25 @@ export type SpawnRequest = {
   stderr: "pipe" | "ignore";
   /** descriptors to pass as fds 3, 4, … */
   extraFds?: number[];
+  /** set LISTEN_PID to the child's own pid (systemd socket activation) */
+  listenPid?: boolean;
 };
+
+/**
+ * LISTEN_PID must be the pid of the process that finally runs, which is
+ * known only after the fork: go through /bin/sh, whose `$$` is that pid
+ * since `exec` keeps it. The status pid stays the real program's.
+ */
+const LISTEN_PID_SH = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
+
+function withListenPid(req: SpawnRequest): string[] {
+  const prog = req.argv[0]!;
+  // Report a missing program as a direct spawn would, not as sh's exit 127.
+  if (!Bun.which(prog, { PATH: req.env.PATH ?? "", cwd: req.cwd })) {
+    throw Object.assign(new Error(`Executable not found in $PATH: "${prog}"`), { code: "ENOENT" });
+  }
+  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...req.argv];
+}
 
 export type Child = {
   pid: number;
@@ -48,7 +66,7 @@ export const bunSpawner: Spawner = (req, onExit) => {
   let proc;
   try {
     proc = Bun.spawn({
-      cmd: req.argv,
+      cmd: req.listenPid ? withListenPid(req) : req.argv,
       env: req.env,
       cwd: req.cwd,
       detached: req.newSession,
