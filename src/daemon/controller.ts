@@ -23,7 +23,7 @@ export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
 export type Session = { readonly readonly: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));

@@ -4,6 +4,8 @@
  * descriptor, no other inherited descriptor (Bun opens its own fds
  * close-on-exec and resets signal dispositions and the mask in the child).
  */
+import { accessSync, constants, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { signalNumber } from "../service/signals.ts";
 import { setPriority } from "./libc.ts";
 
@@ -35,12 +37,30 @@ export type SpawnRequest = {
 const LISTEN_PID_SH = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
 
 function withListenPid(req: SpawnRequest): string[] {
-  const prog = req.argv[0]!;
-  // Report a missing program as a direct spawn would, not as sh's exit 127.
-  if (!Bun.which(prog, { PATH: req.env.PATH ?? "", cwd: req.cwd })) {
+  checkExecutable(req.argv[0]!, req);
+  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...req.argv];
+}
+
+/**
+ * Throw what a direct spawn of `prog` would (same code, same words), so a
+ * missing program fails the start instead of becoming sh's exit 127.
+ */
+function checkExecutable(prog: string, req: SpawnRequest): void {
+  if (!prog.includes("/")) {
+    if (Bun.which(prog, { PATH: req.env.PATH ?? "", cwd: req.cwd })) return;
     throw Object.assign(new Error(`Executable not found in $PATH: "${prog}"`), { code: "ENOENT" });
   }
-  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...req.argv];
+  let code: string;
+  try {
+    const full = resolve(req.cwd ?? process.cwd(), prog);
+    accessSync(full, constants.X_OK);
+    if (statSync(full).isFile()) return;
+    code = "EACCES";
+  } catch (e) {
+    code = (e as { code?: string }).code ?? "ENOENT";
+  }
+  const words: Record<string, string> = { ENOENT: "no such file or directory", EACCES: "permission denied" };
+  throw Object.assign(new Error(`${code}: ${words[code] ?? "cannot execute"}, posix_spawn '${prog}'`), { code });
 }
 
 export type Child = {

@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { parseBool } from "../../protocol/values.ts";
+import { applyProp, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type SocketProps = {
   /** IP literal, `localhost`, or `unix/`; null until declared */
@@ -20,9 +21,7 @@ export function defaultSocketProps(): SocketProps {
   return { host: null, service: null, listen_qsize: null, nonblocking: false };
 }
 
-export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
-
-type Setter = (p: SocketProps, v: string) => boolean;
+type Setter = PropSetter<SocketProps>;
 
 /** `[::1]` → `::1`; `LOCALHOST` → `localhost`; anything else unchanged. */
 function normalizeHost(v: string): string {
@@ -69,18 +68,9 @@ const setters: Record<string, Setter> = {
   },
 };
 
-/** Names of every socket property. */
-export const SOCKET_PROPERTY_NAMES = Object.keys(setters);
-
 /** Set one property; `value` null means unset (back to the default). */
 export function setSocketProp(p: SocketProps, prop: string, value: string | null): SetResult {
-  const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
-  if (!set) return { ok: false, error: "property" };
-  if (value === null) {
-    (p as Record<string, unknown>)[prop] = (defaultSocketProps() as Record<string, unknown>)[prop];
-    return { ok: true };
-  }
-  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+  return applyProp(setters, defaultSocketProps, p, prop, value);
 }
 
 /** What to bind, once the properties are complete and consistent. */
