@@ -55,26 +55,32 @@ describe.each(["tie_stdin_to", "listen_fds"] as const)("%s", (mode) => {
     const pids = new Map<number, string>();
     for (const w of WORKERS) pids.set(await pidOf(d, w), w);
 
+    // 400 requests, four at a time, as a client with a small pool would
     const served = new Map<string, number>();
-    for (let i = 0; i < 400; i++) {
-      const a = parseAnswer(await httpGet({ hostname: "127.0.0.1", port }));
-      expect(pids.get(a.pid)).toBe(a.name); // answered by the worker cfkd reports
-      if (mode === "listen_fds") expect(a.listenPid).toBe(String(a.pid)); // LISTEN_PID = the server's own pid
-      served.set(a.name, (served.get(a.name) ?? 0) + 1);
+    for (let i = 0; i < 100; i++) {
+      const batch = await Promise.all([1, 2, 3, 4].map(() => httpGet({ hostname: "127.0.0.1", port })));
+      for (const a of batch.map(parseAnswer)) {
+        expect(pids.get(a.pid)).toBe(a.name); // answered by the worker cfkd reports
+        if (mode === "listen_fds") expect(a.listenPid).toBe(String(a.pid)); // LISTEN_PID = the server's own pid
+        served.set(a.name, (served.get(a.name) ?? 0) + 1);
+      }
     }
     expect([...served.values()].reduce((x, y) => x + y, 0)).toBe(400);
     expect([...served.keys()].sort()).toEqual(WORKERS);
+    console.log(`${mode}: requests served per worker`, JSON.stringify(Object.fromEntries([...served].sort())));
 
     // An idle connection, held open: a worker accepts it, not the daemon.
     const idle = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
     try {
-      const daemonSocks = socketInodes(d.pid);
-      const workerSocks = new Set<string>();
-      for (const pid of pids.keys()) for (const i of socketInodes(pid)) workerSocks.add(i);
+      // Accepted by someone: an open server-side socket (inode ≠ 0; one
+      // still in the backlog, or closed, has none).
       const accepted = await waitFor(() => {
         const conns = tcpEntries(port).filter((e) => e.state !== TCP_LISTEN && e.inode !== "0");
         return conns.length > 0 ? conns : null;
       }, "the idle connection to be accepted");
+      const daemonSocks = socketInodes(d.pid);
+      const workerSocks = new Set<string>();
+      for (const pid of pids.keys()) for (const i of socketInodes(pid)) workerSocks.add(i);
       const listener = tcpEntries(port).filter((e) => e.state === TCP_LISTEN);
       expect(listener).toHaveLength(1);
       expect(daemonSocks.has(listener[0]!.inode)).toBe(true); // the daemon holds the listener…
