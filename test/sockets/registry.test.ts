@@ -5,7 +5,7 @@
  * and that the daemon's event loop never accepts on a shared socket.
  */
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as libc from "../../src/daemon/os/libc.ts";
 import { Sockets } from "../../src/daemon/sockets.ts";
@@ -109,6 +109,12 @@ test("unix sockets: a stale file is replaced, a live one is in use, other files 
   expect(s.bind("u")).toBeNull(); // stale again: replaced
   s.unbindAll();
   expect(existsSync(path)).toBe(false);
+  // shutdown leaves alone a file that is no longer the one it bound
+  expect(s.bind("u")).toBeNull();
+  unlinkSync(path);
+  expect(Bun.spawnSync([PYTHON, "-c", `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(path)})`]).exitCode).toBe(0);
+  s.unbindAll();
+  expect(existsSync(path)).toBe(true);
 });
 
 test("a service's sockets: bound on demand, fd 0 and fds 3…, LISTEN_* variables", () => {

@@ -26,7 +26,13 @@ export type BindOptions = {
 };
 
 /** A socket the daemon holds: its descriptor and the address it really has. */
-export type Bound = { fd: number; address: string; target: BindTarget };
+export type Bound = {
+  fd: number;
+  address: string;
+  target: BindTarget;
+  /** unix: the inode of the socket file we created */
+  ino?: number;
+};
 
 const NO_HANDLERS = { data() {} };
 
@@ -39,7 +45,8 @@ export function bindSocket(target: BindTarget, o: BindOptions): Bound | string {
     libc.close(fd);
     return err.message;
   }
-  return { fd, address: addressOf(fd) ?? "?", target };
+  const ino = target.kind === "unix" ? inodeOf(target.path) : undefined;
+  return { fd, address: addressOf(fd) ?? "?", target, ino };
 }
 
 /** Close the daemon's copy (workers that hold the socket keep it). */
@@ -47,13 +54,21 @@ export function closeSocket(b: Bound): void {
   libc.close(b.fd);
 }
 
-/** Remove a unix socket's file if it is still the one we bound. */
+/** Remove a unix socket's file if it is still the one we bound (not a successor's). */
 export function removeSocketFile(b: Bound): void {
-  if (b.target.kind !== "unix") return;
+  if (b.target.kind !== "unix" || b.ino === undefined || inodeOf(b.target.path) !== b.ino) return;
   try {
-    if (lstatSync(b.target.path).isSocket()) unlinkSync(b.target.path);
+    unlinkSync(b.target.path);
   } catch {
     /* already gone */
+  }
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return lstatSync(path).ino;
+  } catch {
+    return undefined;
   }
 }
 
