@@ -9,18 +9,21 @@ import { msg } from "../protocol/messages.ts";
 import { statusToWire, descToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
+import { Sockets } from "./sockets.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   version: string;
   /** called once by `command shutdown`, after the reply is queued */
   requestShutdown(): void;
+  /** shared listening sockets (SPEC §3.3); a private registry when absent */
+  sockets?: Sockets;
 };
 
 /** Per-connection facts the controller needs: a read-only console (SPEC §10). */
 export type Session = { readonly readonly: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -30,13 +33,18 @@ type Handler = (args: string[]) => Reply;
 
 const ok = (body: string[] = []): Reply => ({ body });
 const fail = (error: string): Reply => ({ body: [], error });
+/** OK, or the error a registry call returned. */
+const done = (error: string | null): Reply => (error === null ? ok() : fail(error));
 
 export class Controller {
   private services = new Map<string, Service>();
   private downWaiters = new Set<() => void>();
   shuttingDown = false;
+  readonly sockets: Sockets;
 
-  constructor(private readonly world: ControllerWorld) {}
+  constructor(private readonly world: ControllerWorld) {
+    this.sockets = world.sockets ?? new Sockets(world.log);
+  }
 
   /** Run one request (anything but `exit`, which the console handles). */
   execute(req: Request, session: Session = { readonly: false }): Reply {
@@ -51,6 +59,7 @@ export class Controller {
           return fail(msg.notAuthorized());
         case "declare":
           if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
+          if (req.target === "socket") return done(this.sockets.declare(req.name, req.prop, req.value));
           return fail(`${req.target} declarations are not supported yet`);
         case "proxyService":
           return fail("proxy declarations are not supported yet");
@@ -190,6 +199,9 @@ export class Controller {
     pids: (a) => this.query(a, (s) => `${s.name}: ${s.pid ?? ""}`),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),
+    bind: (a) => this.socketCommand("bind", a),
+    unbind: (a) => this.socketCommand("unbind", a),
+    sockets: (a) => this.socketList(a),
     shutdown: () => {
       if (!this.shuttingDown) {
         this.shuttingDown = true;
@@ -198,6 +210,25 @@ export class Controller {
       return ok();
     },
   };
+
+  /** `bind NAME` / `unbind NAME` [ext]. */
+  private socketCommand(verb: "bind" | "unbind", args: string[]): Reply {
+    if (args.length !== 1) return fail(msg.socketArity(verb));
+    return done(this.sockets[verb](args[0]!));
+  }
+
+  /** `sockets [NAME...]` [ext]: name, address, bound|unbound, services that use it. */
+  private socketList(args: string[]): Reply {
+    const socks = this.sockets;
+    const unknown = args.find((n) => !socks.get(n));
+    if (unknown !== undefined) return fail(msg.unknownSocket(unknown));
+    const chosen = socks.list().filter((s) => args.length === 0 || args.includes(s.name));
+    const users = (name: string) =>
+      this.list()
+        .filter((svc) => svc.props.tie_stdin_to === name || svc.props.listen_fds.includes(name))
+        .map((svc) => svc.name);
+    return ok(chosen.map((s) => socks.describe(s, users(s.name))));
+  }
 
   private query(args: string[], line: (s: Service) => string): Reply {
     const sel = this.select(args, true);

@@ -11,6 +11,7 @@ import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch, forgetPrograms } from "./launch.ts";
+import { Sockets } from "./sockets.ts";
 import { plainLog, type DaemonLog } from "./logging/types.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
@@ -62,7 +63,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
   baseEnv.CFKD_HOME = home;
-  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>() };
+  const sockets = new Sockets(log);
+  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>(), sockets };
   const baseSpawner = o.spawner ?? bunSpawner;
   const spawner: Spawner = (req, onExit) => {
     try {
@@ -81,6 +83,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     version: VERSION,
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
     requestShutdown: () => void shutdown(),
+    sockets,
   });
   const consoleFor = (address: Address, readonly: boolean) =>
     new Console({
@@ -101,6 +104,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
+      sockets.unbindAll();
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
@@ -118,6 +122,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     for (const c of consoles) c.close();
     controller.stopAll();
+    sockets.unbindAll();
     lock.release();
     throw e;
   }

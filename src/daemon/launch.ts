@@ -7,6 +7,7 @@ import { statSync } from "node:fs";
 import type { SpawnRequest } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
+import { LISTEN_VARS, type Sockets } from "./sockets.ts";
 
 export type LaunchContext = {
   /** cfkd's own environment, plus CFKD_HOME */
@@ -14,6 +15,8 @@ export type LaunchContext = {
   defaultCwd: string;
   /** program name + PATH → absolute path (see resolveProgram) */
   programs: Map<string, string>;
+  /** shared listening sockets (`tie_stdin_to`, `listen_fds`) */
+  sockets?: Pick<Sockets, "forService">;
 };
 
 /**
@@ -49,6 +52,11 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
   }
   const ids = resolveIds(p.user, p.group);
   if (typeof ids === "string") return ids;
+  // cfkd's own socket-activation variables are not the service's
+  for (const k of LISTEN_VARS) if (!Object.hasOwn(p.env, k)) delete env[k];
+  const socks = ctx.sockets?.forService(svc.name, p.tie_stdin_to, p.listen_fds) ?? { extraFds: [], env: {}, listenPid: false };
+  if (typeof socks === "string") return socks;
+  Object.assign(env, socks.env);
   return {
     argv: resolveProgram(ctx, argv, env.PATH),
     env,
@@ -58,9 +66,11 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
     gid: ids.gid,
     umask: p.umask ?? undefined,
     priority: p.priority ?? undefined,
-    stdin: "ignore",
+    stdin: socks.stdin ?? "ignore",
     stdout: p.ignore_stdout ? "ignore" : "pipe",
     stderr: p.ignore_stderr ? "ignore" : "pipe",
+    extraFds: socks.extraFds,
+    listenPid: socks.listenPid,
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "./signals.ts";
+import { applyProp, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type Cmd = string | string[];
 
@@ -55,9 +56,9 @@ export function defaultProps(): ServiceProps {
   };
 }
 
-export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+export type { SetResult };
 
-type Setter = (p: ServiceProps, v: string) => boolean;
+type Setter = PropSetter<ServiceProps>;
 
 const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr"): Setter =>
   (p, v) => {
@@ -181,15 +182,7 @@ export const PROPERTY_NAMES = Object.keys(setters);
  * the property goes back to its default (add_env: clears all additions).
  */
 export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
-  const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
-  if (!set) return { ok: false, error: "property" };
-  if (value === null) {
-    const d = defaultProps() as Record<string, unknown>;
-    const key = prop === "add_env" ? "env" : prop;
-    (p as Record<string, unknown>)[key] = d[key];
-    return { ok: true };
-  }
-  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+  return applyProp(setters, defaultProps, p, prop, value, (k) => (k === "add_env" ? "env" : k));
 }
 
 /** The `cmd` as text: strings as they are, arrays as their JSON. */
