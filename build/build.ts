@@ -46,8 +46,8 @@ export const BUNDLE_OPTIONS = {
   // each program is its own chunk, and cfkctl loads commander only for help
   // and usage errors.
   splitting: true,
-  // Precompiled bytecode: a compiled cfkctl starts ~3 ms sooner (it costs
-  // ~1 MB of the compressed archive).
+  // Precompiled bytecode: `cfkctl version` starts ~5 ms sooner and
+  // `cfkctl --version` twice as fast, for 1.2 MB more in the archive.
   bytecode: true,
   format: "esm",
 } as const;
