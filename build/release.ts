@@ -1,9 +1,9 @@
 /**
  * The release: for each platform, release/cfk-<version>-<target>.tar.gz
  * holding the executable (cfkd, and cfkctl a hard link to it), README,
- * LICENSE, THIRD-PARTY-NOTICES, docs/install.md, an example config and a
- * systemd unit; then release/SHA256SUMS. Bun cross-compiles: each target's
- * runtime comes from the npm registry (@oven/bun-<target>), cached in
+ * LICENSE, THIRD-PARTY-NOTICES, docs/, an example config and a systemd
+ * unit; then release/SHA256SUMS. Bun cross-compiles: each target's runtime
+ * comes from the npm registry (@oven/bun-<target>), cached in
  * ~/.bun/install/cache after the first time.
  *   bun build/release.ts                       # all five targets (npm run release)
  *   bun build/release.ts linux-x64 darwin-arm64
@@ -35,14 +35,21 @@ export const TARGETS: readonly Target[] = [
   { name: "darwin-arm64", bun: "bun-darwin-arm64", file: /^Mach-O 64-bit arm64 executable/ },
 ];
 
-/** Files shipped beside the executables: [path in the archive, path in the repository]. */
-export const EXTRAS: readonly (readonly [string, string])[] = [
-  ["README.md", "README.md"],
-  ["LICENSE", "LICENSE"],
-  ["docs/install.md", "docs/install.md"],
-  ["cfkd.conf", "examples/cfkd.conf"],
-  ["cfkd.service", "examples/cfkd.service"],
-];
+/**
+ * Files shipped beside the executables, [path in the archive, path in the
+ * repository]: the examples at the top, and every page of docs/ (the
+ * README and install.md link to them).
+ */
+export function extras(): [string, string][] {
+  const docs = readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort();
+  return [
+    ["README.md", "README.md"],
+    ["LICENSE", "LICENSE"],
+    ["cfkd.conf", "examples/cfkd.conf"],
+    ["cfkd.service", "examples/cfkd.service"],
+    ...docs.map((f): [string, string] => [`docs/${f}`, `docs/${f}`]),
+  ];
+}
 
 export type ArchiveOptions = {
   /** directory the archive is written to */
@@ -79,7 +86,7 @@ export async function buildArchive(t: Target, o: ArchiveOptions): Promise<Archiv
       { kind: "file", path: `${top}/THIRD-PARTY-NOTICES`, mode: 0o644, data: new TextEncoder().encode(o.notices) },
     ];
     const dirs = new Set<string>();
-    for (const [inArchive, inRepo] of EXTRAS) {
+    for (const [inArchive, inRepo] of extras()) {
       const dir = dirname(inArchive);
       if (dir !== "." && !dirs.has(dir)) entries.push({ kind: "dir", path: `${top}/${dir}`, mode: 0o755 }), dirs.add(dir);
       entries.push({ kind: "file", path: `${top}/${inArchive}`, mode: 0o644, data: readFileSync(join(ROOT, inRepo)) });
