@@ -34,7 +34,7 @@ Signals: TERM, INT, HUP stop every service and exit 0; USR1 reloads the log conf
 
 async function main(): Promise<number> {
   program.parse(process.argv);
-  const o = program.opts<{ home: string; address?: string; config?: string; daemon?: boolean; trap?: boolean; man?: boolean }>();
+  const o = program.opts<{ home: string; address?: string; config?: string; logConfigFile?: string; daemon?: boolean; trap?: boolean; man?: boolean }>();
   if (o.man) {
     program.outputHelp();
     return 0;
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   }
   let daemon;
   try {
-    daemon = await startDaemon({ home, address, configFile: o.config && resolve(o.config) });
+    daemon = await startDaemon({ home, address, configFile: o.config && resolve(o.config), logConfigFile: o.logConfigFile && resolve(o.logConfigFile) });
   } catch (e) {
     if (e instanceof StartError) {
       process.stderr.write(`cfkd: ${e.message}\n`);
@@ -66,6 +66,7 @@ async function main(): Promise<number> {
       void daemon.shutdown();
     });
   }
+  process.on("SIGUSR1", () => daemon.reloadLog());
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
   await daemon.done;

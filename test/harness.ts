@@ -152,12 +152,12 @@ export class DaemonProcess implements AsyncDisposable {
   /** One request on a fresh connection. */
   async request(line: string): Promise<Reply> {
     await using c = await this.client();
-    return c.request(line);
+    return await c.request(line); // await before `c` is disposed
   }
 
   async ok(line: string): Promise<string[]> {
     await using c = await this.client();
-    return c.ok(line);
+    return await c.ok(line);
   }
 
   /** The status record of one service, parsed from the wire. */

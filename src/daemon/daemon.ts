@@ -4,14 +4,15 @@
  * connections; `stop` brings every service down, then releases everything.
  */
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Controller } from "./controller.ts";
 import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch } from "./launch.ts";
-import { plainLog, type DaemonLog } from "./logging/types.ts";
+import type { DaemonLog } from "./logging/types.ts";
+import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, type Address } from "../protocol/address.ts";
 import { VERSION } from "../version.ts";
@@ -21,6 +22,8 @@ export type DaemonOptions = {
   address: Address;
   /** -c FILE: statements loaded before clients are accepted */
   configFile?: string;
+  /** -l FILE: the log config (must exist); default $home/log.config, created if missing */
+  logConfigFile?: string;
   /** working directory for services without `cwd` */
   defaultCwd?: string;
   log?: DaemonLog;
@@ -33,6 +36,8 @@ export type Daemon = {
   controller: Controller;
   console: Console;
   log: DaemonLog;
+  /** SIGUSR1: reload the log config; false if it was broken (the old one stays) */
+  reloadLog(): boolean;
   /** stop every service, close the console, release the lock; idempotent */
   shutdown(): Promise<void>;
   /** resolves when the daemon has shut down */
@@ -43,7 +48,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const home = resolve(o.home);
   prepareHome(home);
   const lock: Lock = acquireLock(home);
-  const log = o.log ?? plainLog((s) => process.stderr.write(s));
+  let running: RunningLog | null = null;
+  try {
+    if (!o.log) running = openDaemonLog({ configFile: o.logConfigFile ?? join(home, "log.config"), createMissing: o.logConfigFile === undefined, home });
+  } catch (e) {
+    lock.release();
+    throw e instanceof LogConfigError ? new StartError(e.message) : e;
+  }
+  const log: DaemonLog = o.log ?? running!;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   let shutdownPromise: Promise<void> | null = null;
@@ -78,8 +90,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
       con.close();
       if (o.address.kind === "unix") removeQuietly(o.address.path);
-      lock.release();
       log.event("info", "cfkd stopped");
+      await (running ? running.close() : log.flush());
+      lock.release();
       finished();
     })();
     return shutdownPromise;
@@ -102,7 +115,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     throw e;
   }
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${formatAddress(o.address)}`);
-  return { controller, console: con, log, shutdown, done };
+  return { controller, console: con, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
 }
 
 /** `-c FILE`: run each statement; the first error aborts start-up with file:line. */

@@ -2,48 +2,99 @@
  * Bytes to lines for captured service output (SPEC §8): partial lines are
  * joined until their newline, a line longer than MAX_LINE is cut into
  * MAX_LINE pieces, and whatever is left is flushed when the stream ends.
+ *
+ * Lines are not decoded: a LineBatch is one buffer plus the byte bounds of
+ * its lines, so a chunk read from a pipe becomes one batch without copying,
+ * and the log can write the bytes exactly as the service wrote them. Text is
+ * decoded only where it is needed (tail, layouts that reshape the message).
  */
 
 export const MAX_LINE = 64 * 1024;
 const NL = 0x0a;
+const CR = 0x0d;
 const decoder = new TextDecoder("utf-8", { fatal: false });
+const encoder = new TextEncoder();
 
-export class LineSplitter {
+/** Lines that share one buffer: line i is buf[bounds[2i] .. bounds[2i+1]). */
+export class LineBatch {
+  constructor(
+    readonly buf: Uint8Array,
+    readonly bounds: number[],
+  ) {}
+
+  get count(): number {
+    return this.bounds.length >> 1;
+  }
+
+  /** the bytes of all lines (without their newlines) */
+  get bytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.bounds.length; i += 2) n += this.bounds[i + 1]! - this.bounds[i]!;
+    return n;
+  }
+
+  text(i: number): string {
+    return decoder.decode(this.buf.subarray(this.bounds[2 * i], this.bounds[2 * i + 1]));
+  }
+
+  /** A batch of one line given as text (the proxies' log pipe). */
+  static of(line: string): LineBatch {
+    const buf = encoder.encode(line);
+    return new LineBatch(buf, [0, buf.length]);
+  }
+}
+
+/** Splits a byte stream into batches of lines. */
+export class BatchSplitter {
   private parts: Uint8Array[] = [];
   private partLen = 0;
 
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(private readonly emit: (batch: LineBatch) => void) {}
 
-  /** Feed a chunk; emits every complete line in it. */
+  /** Feed a chunk; emits the lines it completes (the chunk is kept, not copied). */
   push(chunk: Uint8Array): void {
     let start = 0;
+    if (this.partLen > 0) {
+      const nl = chunk.indexOf(NL);
+      if (nl < 0) return this.hold(chunk);
+      this.hold(chunk.subarray(0, nl));
+      this.flush(true);
+      start = nl + 1;
+    }
+    const bounds: number[] = [];
     for (;;) {
       const nl = chunk.indexOf(NL, start);
       if (nl < 0) break;
-      const seg = chunk.subarray(start, nl);
-      if (this.partLen === 0 && seg.length <= MAX_LINE) this.emit(decode(seg));
-      else {
-        this.hold(seg);
-        if (this.partLen > 0) this.flush();
+      let end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+      while (end - start > MAX_LINE) {
+        bounds.push(start, start + MAX_LINE);
+        start += MAX_LINE;
       }
+      bounds.push(start, end);
       start = nl + 1;
     }
+    // a long unfinished line: its full pieces are lines already
+    while (chunk.length - start > MAX_LINE) {
+      bounds.push(start, start + MAX_LINE);
+      start += MAX_LINE;
+    }
+    if (bounds.length > 0) this.emit(new LineBatch(chunk, bounds));
     if (start < chunk.length) this.hold(chunk.subarray(start));
   }
 
   /** End of stream: emit the unterminated rest, if any. */
   end(): void {
-    if (this.partLen > 0) this.flush();
+    if (this.partLen > 0) this.flush(false);
   }
 
-  /** Keep bytes of an unfinished line, emitting full MAX_LINE pieces. */
+  /** Keep bytes of an unfinished line (copied: the chunk is not ours to keep), emitting full pieces. */
   private hold(bytes: Uint8Array): void {
     let b = bytes;
     while (this.partLen + b.length > MAX_LINE) {
       const take = MAX_LINE - this.partLen;
       this.parts.push(b.slice(0, take));
       this.partLen += take;
-      this.flush();
+      this.flush(false);
       b = b.subarray(take);
     }
     if (b.length > 0) {
@@ -52,17 +103,30 @@ export class LineSplitter {
     }
   }
 
-  private flush(): void {
+  /** Emit the held line; `complete`: a newline ended it (drop a trailing CR). */
+  private flush(complete: boolean): void {
     const all = this.parts.length === 1 ? this.parts[0]! : concat(this.parts, this.partLen);
     this.parts = [];
     this.partLen = 0;
-    this.emit(decode(all));
+    const end = complete && all.length > 0 && all[all.length - 1] === CR ? all.length - 1 : all.length;
+    this.emit(new LineBatch(all, [0, end]));
   }
 }
 
-function decode(b: Uint8Array): string {
-  const s = decoder.decode(b);
-  return s.endsWith("\r") ? s.slice(0, -1) : s;
+/** The line-by-line form of BatchSplitter, for pipes of text messages. */
+export class LineSplitter {
+  private split: BatchSplitter;
+  constructor(emit: (line: string) => void) {
+    this.split = new BatchSplitter((b) => {
+      for (let i = 0; i < b.count; i++) emit(b.text(i));
+    });
+  }
+  push(chunk: Uint8Array): void {
+    this.split.push(chunk);
+  }
+  end(): void {
+    this.split.end();
+  }
 }
 
 function concat(parts: Uint8Array[], len: number): Uint8Array {
@@ -76,15 +140,22 @@ function concat(parts: Uint8Array[], len: number): Uint8Array {
 }
 
 /**
- * Read a stream to its end, line by line. Reading as fast as the data comes
- * keeps the child from blocking on a full pipe; the pipe itself slows a
- * child that writes faster than the sink can take (we await each chunk).
+ * Read a stream to its end, batch by batch. When `onBatch` returns a
+ * promise (the log is congested), the next read waits for it: the pipe
+ * fills and the writer is slowed by the kernel, the daemon holds no more.
  */
-export async function drainLines(stream: ReadableStream<Uint8Array>, emit: (line: string) => void): Promise<void> {
-  const split = new LineSplitter(emit);
+export async function drainBatches(stream: ReadableStream<Uint8Array>, onBatch: (b: LineBatch) => Promise<void> | undefined): Promise<void> {
+  let wait: Promise<void> | undefined;
+  const split = new BatchSplitter((b) => {
+    wait = onBatch(b) ?? wait;
+  });
   const reader = stream.getReader();
   try {
     for (;;) {
+      if (wait) {
+        await wait;
+        wait = undefined;
+      }
       const { done, value } = await reader.read();
       if (done) break;
       if (value && value.length > 0) split.push(value);
@@ -95,4 +166,12 @@ export async function drainLines(stream: ReadableStream<Uint8Array>, emit: (line
     split.end();
     reader.releaseLock();
   }
+}
+
+/** Read a stream to its end, line by line, as text. */
+export async function drainLines(stream: ReadableStream<Uint8Array>, emit: (line: string) => void): Promise<void> {
+  await drainBatches(stream, (b) => {
+    for (let i = 0; i < b.count; i++) emit(b.text(i));
+    return undefined;
+  });
 }
