@@ -9,12 +9,16 @@
  * - a client that does not read its replies: once OUT_HIGH bytes wait to be
  *   sent, we stop reading and answering it (Bun pauses the socket) until it
  *   drains, so its cost to the daemon stays bounded;
- * - a client that disconnects mid-request: its pending output is dropped.
+ * - a client that disconnects mid-request: its pending output is dropped;
+ * - a streaming reply (`tail -f`): the connection answers nothing more, its
+ *   input is discarded, and the stream is told to drop lines whenever
+ *   FOLLOW_HIGH bytes wait for the client (it never blocks anyone else); the
+ *   stream stops when the connection closes.
  */
 import type { Socket, SocketListener } from "bun";
 import { chmodSync } from "node:fs";
 import { parseRequest } from "../protocol/request.ts";
-import { formatReply, errorLine } from "../protocol/framing.ts";
+import { formatReply, formatBody, errorLine, type Follow } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
 import { type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
@@ -23,6 +27,8 @@ import type { DaemonLog } from "./logging/types.ts";
 
 export const MAX_REQUEST = 64 * 1024;
 const OUT_HIGH = 256 * 1024;
+/** a streaming reply drops lines while this much waits for its client (a burst is ~300 KB) */
+const FOLLOW_HIGH = 1024 * 1024;
 
 export type ConsoleOptions = {
   address: Address;
@@ -40,6 +46,8 @@ type Conn = {
   outBytes: number;
   closing: boolean;
   closed: boolean;
+  /** set while a streaming reply runs: stops it */
+  stopFollow: (() => void) | null;
 };
 
 export class Console {
@@ -89,7 +97,7 @@ export class Console {
     return {
       binaryType: "buffer" as const,
       open(s: Socket<Conn>) {
-        s.data = { id: self.nextId++, peer: peerOf(s, self.opts.address), input: Buffer.alloc(0), out: [], outBytes: 0, closing: false, closed: false };
+        s.data = { id: self.nextId++, peer: peerOf(s, self.opts.address), input: Buffer.alloc(0), out: [], outBytes: 0, closing: false, closed: false, stopFollow: null };
         if (self.conns.size >= self.opts.maxConnections) {
           s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
           self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
@@ -100,7 +108,7 @@ export class Console {
       },
       data(s: Socket<Conn>, chunk: Buffer) {
         const c = s.data;
-        if (c.closing || c.closed) return;
+        if (c.closing || c.closed || c.stopFollow) return;
         c.input = c.input.length === 0 ? chunk : Buffer.concat([c.input, chunk]);
         self.pump(s);
       },
@@ -114,6 +122,7 @@ export class Console {
       close(s: Socket<Conn>) {
         s.data.closed = true;
         s.data.out = [];
+        s.data.stopFollow?.();
         if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
       },
       error(s: Socket<Conn>, err: Error) {
@@ -139,9 +148,24 @@ export class Console {
         this.opts.log.event("info", "Console exiting");
         return this.endWhenFlushed(s);
       }
-      this.write(s, formatReply(this.opts.execute(req, { readonly: this.opts.readonly })));
+      const reply = this.opts.execute(req, { readonly: this.opts.readonly });
+      if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
+      this.write(s, formatReply(reply));
     }
     if (c.outBytes >= OUT_HIGH) s.pause();
+  }
+
+  /** Send the body, then stream until the client goes away. */
+  private follow(s: Socket<Conn>, body: string[], follow: Follow): void {
+    const c = s.data;
+    c.input = Buffer.alloc(0);
+    this.write(s, formatBody(body));
+    c.stopFollow = follow({
+      get congested() {
+        return c.closed || c.closing || c.outBytes >= FOLLOW_HIGH;
+      },
+      line: (text) => this.write(s, formatBody([text])),
+    });
   }
 
   private tooLong(s: Socket<Conn>): void {
@@ -185,6 +209,7 @@ export class Console {
   private endWhenFlushed(s: Socket<Conn>): void {
     const c = s.data;
     c.closing = true;
+    c.stopFollow?.();
     if (c.outBytes === 0) s.end();
   }
 }

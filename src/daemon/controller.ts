@@ -9,6 +9,7 @@ import { msg } from "../protocol/messages.ts";
 import { statusToWire, descToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
+import { tailCommand } from "./tailCommand.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   version: string;
@@ -112,6 +113,7 @@ export class Controller {
   private forget(svc: Service): void {
     if (this.services.get(svc.name) !== svc) return;
     this.services.delete(svc.name);
+    this.world.log.tail.forget(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 
@@ -186,6 +188,7 @@ export class Controller {
     pids: (a) => this.query(a, (s) => `${s.name}: ${s.pid ?? ""}`),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),
+    tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
     shutdown: (_a, s) => {
       if (s.readonly) return fail(msg.notAuthorized());
       if (!this.shuttingDown) {
@@ -195,6 +198,18 @@ export class Controller {
       return ok();
     },
   };
+
+  /** A selector as a test on names, evaluated when asked (tail -f outlives the request). */
+  private matcher(args: string[]): ((name: string) => boolean) | string {
+    const sel = this.select(args, true);
+    if (typeof sel === "string") return sel;
+    if (args[0] === "service") {
+      if (sel.length === 0) return msg.unknownService(args[1]!);
+      return (name) => name === args[1];
+    }
+    if (args[0] === "tag") return (name) => this.services.get(name)?.props.tags.includes(args[1]!) ?? false;
+    return (name) => this.services.has(name);
+  }
 
   private query(args: string[], line: (s: Service) => string): Reply {
     const sel = this.select(args, true);

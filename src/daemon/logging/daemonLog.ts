@@ -7,7 +7,7 @@
  * names is opened before anything changes; if any step fails the old
  * config stays in force and the error is logged through it.
  */
-import { mkdirSync, openSync, readFileSync, constants as C, ftruncateSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, constants as C, ftruncateSync, unlinkSync } from "node:fs";
 import { dirname } from "node:path";
 import { translate, type Plan } from "./translate.ts";
 import { Sink, SinkHub } from "./sinks.ts";
@@ -157,6 +157,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
 function openSinks(plan: Plan, old: Map<string, Sink>, hub: SinkHub, configFile: string): Map<string, Sink> {
   const next = new Map<string, Sink>();
   const fresh: Sink[] = [];
+  const created: string[] = [];
   const truncate: number[] = [];
   for (const a of plan.appenders) {
     const key = a.kind === "file" ? a.path : `fd:${a.fd}`;
@@ -168,9 +169,10 @@ function openSinks(plan: Plan, old: Map<string, Sink>, hub: SinkHub, configFile:
     let fd: number;
     try {
       if (a.mkpath) mkdirSync(dirname(a.path), { recursive: true, mode: 0o700 });
-      fd = openSync(a.path, C.O_WRONLY | C.O_CREAT | C.O_APPEND, a.umask === null ? 0o600 : 0o666 & ~a.umask);
+      fd = openLogFile(a.path, a.umask === null ? 0o600 : 0o666 & ~a.umask, created);
     } catch (e) {
       for (const s of fresh) void s.close();
+      for (const p of created) unlinkQuietly(p);
       throw new LogConfigError(`${configFile}:${a.line}: appender ${a.name}: cannot open ${a.path}: ${(e as Error).message}`);
     }
     const s = new Sink(fd, a.path, true, hub, old.get(key));
@@ -180,4 +182,25 @@ function openSinks(plan: Plan, old: Map<string, Sink>, hub: SinkHub, configFile:
   }
   for (const fd of truncate) ftruncateSync(fd, 0);
   return next;
+}
+
+/** Open for appending; note the path in `created` when this made the file. */
+function openLogFile(path: string, mode: number, created: string[]): number {
+  const flags = C.O_WRONLY | C.O_CREAT | C.O_APPEND;
+  try {
+    const fd = openSync(path, flags | C.O_EXCL, mode);
+    created.push(path);
+    return fd;
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") throw e;
+    return openSync(path, flags, mode);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone already */
+  }
 }

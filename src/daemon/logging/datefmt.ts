@@ -47,7 +47,7 @@ function field(letter: string, len: number): Part {
     case "E":
       return len >= 4 ? (d) => DAYS[d.getDay()]!.padStart(len) : (d) => DAYS[d.getDay()]!.slice(0, 3);
     case "D":
-      return (d) => pad(dayOfYear(d), len);
+      return (d) => pad(dayOfYear(d) + 1, len);
     case "a":
       return (d) => (d.getHours() < 12 ? "AM" : "PM").padStart(len);
     case "e":
@@ -60,9 +60,9 @@ function field(letter: string, len: number): Part {
   }
 }
 
+/** 0-based, counted on the calendar (no daylight-saving hour can shift it) */
 function dayOfYear(d: Date): number {
-  const start = new Date(d.getFullYear(), 0, 1);
-  return Math.floor((d.getTime() - start.getTime()) / 86_400_000);
+  return Math.round((Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) - Date.UTC(d.getFullYear(), 0, 1)) / 86_400_000);
 }
 
 function offset(d: Date): string {

@@ -12,14 +12,12 @@
  * line that gets through is preceded by a `-<TAB>err<TAB>... N lines
  * dropped` line (`-` is never a service name).
  */
+import type { FollowOutput } from "../../protocol/framing.ts";
 import type { LineBatch } from "./lines.ts";
 import type { Stream } from "./types.ts";
 
 export const MAX_LINES = 1000;
 const MAX_BYTES = 256 * 1024;
-
-/** What the console gives a follower to write to. */
-export type FollowOutput = { readonly congested: boolean; line(text: string): void };
 
 type Entry = { seq: number; stream: Stream; batch: LineBatch };
 type Ring = { entries: Entry[]; lines: number; bytes: number };
