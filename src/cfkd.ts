@@ -49,6 +49,9 @@ async function main(): Promise<number> {
     process.stderr.write("cfkd: -d is not available yet\n");
     return 2;
   }
+  // USR1 kills a process that does not handle it: catch it from the start
+  let reloadLog = () => {};
+  process.on("SIGUSR1", () => reloadLog());
   let daemon;
   try {
     daemon = await startDaemon({ home, address, configFile: o.config && resolve(o.config), logConfigFile: o.logConfigFile && resolve(o.logConfigFile) });
@@ -66,7 +69,7 @@ async function main(): Promise<number> {
       void daemon.shutdown();
     });
   }
-  process.on("SIGUSR1", () => daemon.reloadLog());
+  reloadLog = () => void daemon.reloadLog();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
   await daemon.done;

@@ -164,7 +164,7 @@ export class Console {
       get congested() {
         return c.closed || c.closing || c.outBytes >= FOLLOW_HIGH;
       },
-      line: (text) => this.write(s, formatBody([text])),
+      send: (lines) => this.write(s, formatBody(lines)),
     });
   }
 

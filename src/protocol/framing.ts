@@ -18,7 +18,7 @@ export type Reply = { body: string[]; error?: string; follow?: Follow };
 export type Follow = (out: FollowOutput) => () => void;
 
 /** A streaming reply's way out. `congested`: the client is not keeping up. */
-export type FollowOutput = { readonly congested: boolean; line(text: string): void };
+export type FollowOutput = { readonly congested: boolean; send(lines: string[]): void };
 
 /** Render body lines as wire text (each kept on one line). */
 export function formatBody(body: string[]): string {

@@ -3,9 +3,9 @@
  * Sample 2, SIGUSR1 reloads, backpressure, and what never reaches the log.
  */
 import { expect, test } from "bun:test";
-import { closeSync, constants, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, BUN, FIXTURES, tempDir, waitFor } from "../harness.ts";
+import { DaemonProcess, BUN, CFKD, FIXTURES, tempDir, waitFor } from "../harness.ts";
 import { DEFAULT_LOG_CONFIG } from "../../src/daemon/logging/defaults.ts";
 import { SAMPLE_2 } from "./samples.ts";
 
@@ -159,3 +159,59 @@ test("a service writing faster than the log is slowed by its pipe; nothing is lo
   const body = "x".repeat(81);
   for (let i = 1; i < n; i++) if (lines[i] !== `service.flood.out ${String(i).padStart(18, "0")}${body}`) throw new Error(`line ${i}: ${lines[i]}`);
 }, 30_000);
+
+test("ignore_stdout/ignore_stderr keep a stream out of the log; the log's files do not leak into services", async () => {
+  await using d = await DaemonProcess.start();
+  await d.ok("service q cmd=echo visible-out; echo hidden-err >&2; exec sleep 60");
+  await d.ok("service q ignore_stderr=1");
+  await d.ok("service r cmd=echo hidden-out; echo visible-err >&2; exec sleep 60");
+  await d.ok("service r ignore_stdout=1");
+  await d.ok("command start all");
+  const log = join(d.home, "cfkd.log");
+  await waitForText(log, "service.q.out - visible-out");
+  await waitForText(log, "service.r.err - visible-err");
+  const pid = (await d.status("q"))[2];
+  expect(read(log)).not.toContain("hidden");
+  const fds = readdirSync(`/proc/${pid}/fd`).map((f) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${f}`);
+    } catch {
+      return "";
+    }
+  });
+  expect(fds.some((l) => l.includes("cfkd.log") || l.includes("log.config"))).toBe(false);
+});
+
+test("a broken log config stops cfkd from starting, naming file and line; -l must exist", async () => {
+  using dir = tempDir();
+  const home = join(dir.path, "home");
+  const cfg = join(dir.path, "bad.config");
+  writeFileSync(cfg, "log4perl.rootLogger=INFO, X\n\nlog4perl.appender.X=Log::Log4perl::Appender::Email\n");
+  const run = (args: string[]) => Bun.spawnSync([BUN, CFKD, "--home", home, ...args], { stderr: "pipe" });
+  const bad = run(["-l", cfg]);
+  expect(bad.exitCode).toBe(1);
+  expect(bad.stderr.toString()).toBe(`cfkd: ${cfg}:3: unknown appender type 'Log::Log4perl::Appender::Email' for 'X' (supported: Log::Log4perl::Appender::File, Log::Log4perl::Appender::Screen)\n`);
+  const missing = run(["-l", join(dir.path, "nope.config")]);
+  expect(missing.exitCode).toBe(1);
+  expect(missing.stderr.toString()).toContain(`cannot read log config ${join(dir.path, "nope.config")}`);
+  expect(existsSync(join(home, "lock"))).toBe(false);
+});
+
+test("the daemon's own events: connections, starts, exits with reasons, respawns, backoff, fatal", async () => {
+  await using d = await DaemonProcess.start();
+  await d.ok("service once cmd=sleep 0.05; exit 3");
+  await d.ok("service once respawn_max_retries=2");
+  await d.ok("command start service once");
+  const log = join(d.home, "cfkd.log");
+  const text = await waitForText(log, "giving up (fatal)");
+  expect(text).toContain("cfkd - new connection to admin from unix/:");
+  expect(text).toContain("cfkd - Console connection closed");
+  expect(text).toContain("- INFO 0 cfkd - starting once\n");
+  expect(text).toMatch(/\n\d+ ERROR 0 cfkd - child once terminated abnormally: Exited with error 3\n/);
+  expect(text).toContain("WARN 0 cfkd - once failed while starting, retrying in");
+  expect(text).toContain("INFO 0 cfkd - restarting once [attempt: 2]");
+  await d.ok("service crash cmd=sleep 0.3; exit 1");
+  await d.ok("service crash startwait_secs=0.1");
+  await d.ok("command start service crash");
+  await waitForText(log, "respawning crash (respawn_on_fail)");
+});

@@ -27,17 +27,16 @@ export function makeAppender(layout: Layout, sink: Sink, minLevel: number): Appe
   return (ev) => {
     if (ev.level.level < minLevel) return;
     const rec = ev.data[0] as Rec;
-    const batch = "batch" in rec ? rec : null;
     const info: RecordInfo = {
       category: ev.categoryName,
       level: ev.level.levelStr,
       time: ev.startTime,
       pid: rec.pid,
-      source: batch ? (batch.stream === "out" ? "stdout" : "stderr") : "cfkd",
+      source: "text" in rec ? "cfkd" : rec.stream === "out" ? "stdout" : "stderr",
     };
-    if (!batch) return sink.writeText(layout.render(info, (rec as { text: string }).text));
-    if (layout.around) return copyLines(layout.around(info), batch.batch, sink);
-    for (let i = 0; i < batch.batch.count; i++) sink.writeText(layout.render(info, batch.batch.text(i)));
+    if ("text" in rec) return sink.writeText(layout.render(info, rec.text));
+    if (layout.around) return copyLines(layout.around(info), rec.batch, sink);
+    for (let i = 0; i < rec.batch.count; i++) sink.writeText(layout.render(info, rec.batch.text(i)));
   };
 }
 

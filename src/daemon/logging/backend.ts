@@ -38,17 +38,15 @@ export function configureLog4js(categories: CategoryPlan[], appenders: Map<strin
   loggers = new Map();
 }
 
-const LEVELS: Record<Level | "INFO" | "ERROR", log4js.Level> = {
+const LEVELS: Record<Level, log4js.Level> = {
   debug: log4js.levels.DEBUG,
   info: log4js.levels.INFO,
   warn: log4js.levels.WARN,
   error: log4js.levels.ERROR,
-  INFO: log4js.levels.INFO,
-  ERROR: log4js.levels.ERROR,
 };
 
 /** Send one record to a category; log4js checks the level and calls the appenders. */
-export function record(category: string, level: Level | "INFO" | "ERROR", rec: Rec): void {
+export function record(category: string, level: Level, rec: Rec): void {
   let l = loggers.get(category);
   if (!l) loggers.set(category, (l = log4js.getLogger(category)));
   l.log(LEVELS[level], rec);

@@ -97,7 +97,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
   activate();
 
   const lines = (source: Source, name: string, stream: Stream, pid: number | null, batch: LineBatch) => {
-    safe(() => record(`${source}.${name}.${stream}`, stream === "out" ? "INFO" : "ERROR", { batch, pid, stream } satisfies Rec));
+    safe(() => record(`${source}.${name}.${stream}`, stream === "out" ? "info" : "error", { batch, pid, stream } satisfies Rec));
     if (source === "service") safe(() => tail.add(name, stream, batch));
     return hub.pressure();
   };

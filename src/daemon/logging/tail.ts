@@ -8,9 +8,9 @@
  *
  * A follower must never slow the services or other clients: its output goes
  * through the console, which says when the client is not keeping up
- * (`congested`). Lines are then dropped for that follower only, and the next
- * line that gets through is preceded by a `-<TAB>err<TAB>... N lines
- * dropped` line (`-` is never a service name).
+ * (`congested`). Batches of lines are then dropped for that follower only,
+ * and the next batch that gets through is preceded by a `-<TAB>err<TAB>...
+ * N lines dropped` line (`-` is never a service name).
  */
 import type { FollowOutput } from "../../protocol/framing.ts";
 import type { LineBatch } from "./lines.ts";
@@ -86,16 +86,14 @@ export class Tail {
   }
 
   private send(f: Follower, name: string, stream: Stream, batch: LineBatch): void {
-    for (let i = 0; i < batch.count; i++) {
-      if (f.out.congested) {
-        f.dropped += batch.count - i;
-        return;
-      }
-      if (f.dropped > 0) {
-        f.out.line(droppedLine(f.dropped));
-        f.dropped = 0;
-      }
-      f.out.line(tailLine(name, stream, batch.text(i)));
+    if (f.out.congested) {
+      f.dropped += batch.count;
+      return;
     }
+    const lines: string[] = [];
+    if (f.dropped > 0) lines.push(droppedLine(f.dropped));
+    f.dropped = 0;
+    for (let i = 0; i < batch.count; i++) lines.push(tailLine(name, stream, batch.text(i)));
+    f.out.send(lines);
   }
 }
