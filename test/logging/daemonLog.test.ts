@@ -171,3 +171,11 @@ test("a reload that cannot open one of its files changes nothing, creates nothin
   expect(read(join(dir.path, "cfkd.log"))).toContain("(" + join(dir.path, "log.config") + ":8: appender OTHER: cannot open");
   expect(read(join(dir.path, "cfkd.log"))).toEndWith("- INFO 0 cfkd - still here\n");
 });
+
+test("a layout that reshapes the message renders each captured line as text", async () => {
+  using dir = tempDir();
+  const log = start(dir.path, DEFAULT_LOG_CONFIG.replace("%S %p %L %c - %m%n", "[%-6.4m] [%m]%n"));
+  await log.capture("service", "w", "out", 5, stream("abcdefgh\nxy\nnon-ascii: é€\n"));
+  await log.flush();
+  expect(read(join(dir.path, "cfkd.log"))).toBe("[abcd  ] [abcdefgh]\n[xy    ] [xy]\n[non-  ] [non-ascii: é€]\n");
+});

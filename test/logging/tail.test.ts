@@ -39,9 +39,12 @@ test("tail -n: the last lines of one or several services, oldest first", async (
   // arrival order across services: a's late line came between b1 and b2
   expect(await d.ok("command tail tag grp -n 4")).toEqual(["a\terr\toops", "b\tout\tb1", "a\tout\tlate", "b\tout\tb2"]);
   expect(await d.ok("command tail -n2")).toEqual(["a\tout\tlate", "b\tout\tb2"]);
+  // several selectors in one request
+  expect(await d.ok("command tail service b service a -n 3")).toEqual(["b\tout\tb1", "a\tout\tlate", "b\tout\tb2"]);
+  expect((await d.request("command tail service a b")).error).toBe("unknown selector 'b'");
 
   expect((await d.request("command tail service nope")).error).toBe("unknown service 'nope'");
-  expect((await d.request("command tail service a -n")).error).toBe("usage: tail [service NAME | tag TAG | all] [-n LINES] [-f]");
+  expect((await d.request("command tail service a -n")).error).toBe("usage: tail [service NAME | tag TAG | all]... [-n LINES] [-f]");
   expect((await d.request("command tail service a -x")).error).toStartWith("usage: tail");
   expect((await d.request("command tail tag")).error).toBe("tag selector takes exactly 1 argument: tag");
 
