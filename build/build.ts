@@ -27,6 +27,12 @@ export async function compile(entry: string, outfile: string, version: string, t
     // A supervisor must not pick up a stray .env or bunfig.toml from its cwd.
     compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, ...(target ? { target: target as Bun.Build.CompileTarget } : {}) },
     minify: true,
+    // Keep dynamically imported modules (and their imports) out of start-up:
+    // cfkctl loads commander only for help and usage errors.
+    splitting: true,
+    // Precompiled bytecode: a compiled cfkctl starts ~2 ms sooner.
+    bytecode: true,
+    format: "esm",
     define: { CFK_BUILD_VERSION: JSON.stringify(version) },
   });
   if (!r.success) {

@@ -1,48 +1,49 @@
 /**
- * cfkctl (minimal): sends `command ARGS...` to the daemon and prints the
- * reply. The full client lives in cli/.
+ * cfkctl, the operator's client: builds the real Io (stdout, stderr, stdin,
+ * files, Ctrl-C) and exits with the code cli/run.ts decides. Everything else
+ * lives in cli/. Kept lean on purpose: `cfkctl status` must start in a few
+ * milliseconds, so nothing here touches process.stdout (a Node stream, ~10 ms
+ * to set up) or imports commander unless the command line needs it.
  */
-import { join } from "node:path";
 import { homedir } from "node:os";
-import { parseAddress, formatAddress } from "./protocol/address.ts";
-import { ReplyReader, type Reply } from "./protocol/framing.ts";
+import { runCli } from "./cli/run.ts";
+import { wantsColour, type Io } from "./cli/io.ts";
+import { loadUtcOffset } from "./cli/localtime.ts";
 
-async function main(argv: string[]): Promise<number> {
-  let address = process.env.CFKD_ADDRESS ?? `unix:${join(homedir(), ".controlfreak", "sock")}`;
-  const i = argv.indexOf("--address");
-  if (i >= 0) {
-    address = argv[i + 1] ?? "";
-    argv.splice(i, 2);
-  }
-  if (argv.length === 0) {
-    process.stderr.write("usage: cfkctl [--address ADDR] COMMAND [ARGS...]\n");
-    return 2;
-  }
-  const a = parseAddress(address);
-  if (a.kind === "error") {
-    process.stderr.write(`cfkctl: ${a.message}\n`);
-    return 2;
-  }
-  let done!: (r: Reply) => void;
-  const reply = new Promise<Reply>((r) => (done = r));
-  const reader = new ReplyReader(done);
-  const handlers = { data: (_s: unknown, d: Buffer) => reader.feed(d.toString()) };
-  let sock;
+const writes: Promise<unknown>[] = [];
+
+/**
+ * Is stdout a terminal? A character device other than /dev/null: cheaper
+ * than isatty through node:tty, which loads the Node stream machinery.
+ */
+async function stdoutIsTerminal(): Promise<boolean> {
   try {
-    sock = a.kind === "unix" ? await Bun.connect({ unix: a.path, socket: handlers }) : await Bun.connect({ hostname: a.host, port: a.port, socket: handlers });
+    const st = await Bun.stdout.stat();
+    if (!st.isCharacterDevice()) return false;
+    return st.rdev !== (await Bun.file("/dev/null").stat()).rdev;
   } catch {
-    process.stderr.write(`cfkctl: cannot reach the daemon at ${formatAddress(a)}; is cfkd running?\n`);
-    return 3;
+    return false;
   }
-  sock.write(`command ${argv.join(" ")}\n`);
-  const r = await reply;
-  sock.end();
-  for (const l of r.body) process.stdout.write(l + "\n");
-  if (r.error !== undefined) {
-    process.stderr.write(`error: ${r.error}\n`);
-    return 1;
-  }
-  return 0;
 }
 
-process.exit(await main(process.argv.slice(2)));
+const io: Io = {
+  // console.log writes strings as they are, synchronously; it is what we want for stdout.
+  out: (text) => console.log(text),
+  // console.error would colour the text on a terminal.
+  err: (text) => void writes.push(Bun.write(Bun.stderr, `${text}\n`)),
+  colour: async () => wantsColour(await stdoutIsTerminal(), process.env),
+  env: process.env,
+  cwd: process.cwd(),
+  now: () => Date.now(),
+  utcOffset: () => loadUtcOffset(process.env, (path) => Bun.file(path).bytes()),
+  readFile: (path) => Bun.file(path).text(),
+  readStdin: () => Bun.stdin.text(),
+  onInterrupt(cb) {
+    process.on("SIGINT", cb);
+    return () => void process.off("SIGINT", cb);
+  },
+};
+
+const code = await runCli(process.argv.slice(2), { io, home: process.env.HOME || homedir() });
+await Promise.allSettled(writes);
+process.exit(code);

@@ -5,9 +5,10 @@
 import { Command, Option } from "commander";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { startDaemon } from "./daemon/daemon.ts";
+import { startDaemon, type Daemon } from "./daemon/daemon.ts";
 import { StartError } from "./daemon/os/home.ts";
-import { parseAddress } from "./protocol/address.ts";
+import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.ts";
+import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 
 const program = new Command("cfkd")
@@ -16,8 +17,11 @@ const program = new Command("cfkd")
   .option("-a, --address <addr>", "management socket: unix:/path, /path, rel/path, host:port, [v6]:port (default unix:HOME/sock)")
   .option("-l, --log-config-file <file>", "logging configuration (default HOME/log.config)")
   .option("-c, --config <file>", "load this file of statements at start-up, before accepting clients")
-  .option("-d, --daemon", "detach into the background")
-  .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM")
+  .option("--auth-token-file <file>", "TCP consoles require 'auth TOKEN' first; needed for a non-loopback address")
+  .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail")
+  .option("--max-connections <n>", "most console connections at once", "1000")
+  .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
+  .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .addOption(new Option("-m, --man", "print the full manual"))
   .version(VERSION, "--version", "print the version")
   .helpOption("-h, --help", "print this help")
@@ -26,50 +30,101 @@ const program = new Command("cfkd")
     `
 Examples:
   cfkd                                 run in the foreground, socket in ~/.controlfreak/sock
+  cfkd -d                              run in the background; then: cfkctl status
+  cfkd -d -t                           background, deaf to HUP/INT/TERM (stop: cfkctl shutdown)
   cfkd --home /srv/cfk -c /srv/cfk/services.conf
-  cfkd -a 127.0.0.1:7000               TCP console on loopback
+  cfkd -a 127.0.0.1:7000               TCP console on loopback (cfkctl --address 127.0.0.1:7000 ...)
 
-Signals: TERM, INT, HUP stop every service and exit 0; USR1 reloads the log config.`,
+In the background (-d) cfkd has its own session, no terminal, its working
+directory is / (services without cwd= run there too) and its stdio are
+/dev/null; its own messages go to the log (HOME/cfkd.log by default).
+
+Signals: TERM, INT, HUP stop every service and exit 0 (not with -d -t);
+USR1 reloads the log config.`,
   );
+
+// Set when this process is the daemon that `cfkd -d` re-launched.
+const detached = detachedChild(process.env);
 
 async function main(): Promise<number> {
   program.parse(process.argv);
-  const o = program.opts<{ home: string; address?: string; config?: string; logConfigFile?: string; daemon?: boolean; trap?: boolean; man?: boolean }>();
+  const o = program.opts<{
+    home: string;
+    address?: string;
+    config?: string;
+    logConfigFile?: string;
+    daemon?: boolean;
+    trap?: boolean;
+    man?: boolean;
+    authTokenFile?: string;
+    readonlyAddress?: string;
+    maxConnections: string;
+  }>();
   if (o.man) {
     program.outputHelp();
     return 0;
   }
   const home = resolve(o.home);
   const address = parseAddress(o.address ?? `unix:${join(home, "sock")}`);
-  if (address.kind === "error") {
-    process.stderr.write(`cfkd: ${address.message}\n`);
+  const readonlyAddress = o.readonlyAddress === undefined ? undefined : parseAddress(o.readonlyAddress);
+  const maxConnections = Number(o.maxConnections);
+  for (const a of [address, readonlyAddress]) {
+    if (a?.kind === "error") {
+      process.stderr.write(`cfkd: ${a.message}\n`);
+      return 2;
+    }
+  }
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    process.stderr.write(`cfkd: --max-connections must be a positive integer\n`);
     return 2;
   }
-  if (o.daemon) {
-    process.stderr.write("cfkd: -d is not available yet\n");
-    return 2;
+  if (o.daemon && !detached) {
+    const r = await launchDetached({ cmd: selfCommand(process.execPath, process.argv), env: process.env, cwd: process.cwd() });
+    if (r.ok) return 0;
+    process.stderr.write(`cfkd: ${r.reason}\n`);
+    return 1;
   }
-  // USR1 kills a process that does not handle it: catch it from the start
-  let reloadLog = () => {};
-  process.on("SIGUSR1", () => reloadLog());
-  let daemon;
+  if (o.trap && !o.daemon) process.stderr.write("cfkd: -t/--trap only applies with -d; ignored\n");
+  // Signals are handled from before the socket accepts anyone: a TERM that
+  // arrives during start-up stops the daemon as soon as it is up.
+  const trap = detached !== null && o.trap === true;
+  let daemon: Daemon | null = null;
+  let stopAsked = false;
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.on(sig, () => {
+      daemon?.log.event("info", trap ? `received ${sig}, ignored (--trap)` : `received ${sig}`);
+      if (trap) return;
+      stopAsked = true;
+      if (daemon) void daemon.shutdown();
+    });
+  }
+  // USR1 would kill a process that does not handle it: caught from the start too
+  process.on("SIGUSR1", () => void daemon?.reloadLog());
   try {
-    daemon = await startDaemon({ home, address, configFile: o.config && resolve(o.config), logConfigFile: o.logConfigFile && resolve(o.logConfigFile) });
+    daemon = await startDaemon({
+      home,
+      address: address as Address,
+      readonlyAddress: readonlyAddress as Address | undefined,
+      configFile: o.config && resolve(o.config),
+      logConfigFile: o.logConfigFile && resolve(o.logConfigFile),
+      authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
+      maxConnections,
+      defaultCwd: detached ? "/" : undefined,
+    });
   } catch (e) {
     if (e instanceof StartError) {
+      detached?.failed(e.message);
       process.stderr.write(`cfkd: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
-  const log = daemon.log;
-  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
-    process.on(sig, () => {
-      log.event("info", `received ${sig}`);
-      void daemon.shutdown();
-    });
+  if (detached) {
+    process.chdir("/"); // every path is resolved by now; do not hold a mount busy
+    detached.ready();
   }
-  reloadLog = () => void daemon.reloadLog();
+  const log = daemon.log;
+  if (stopAsked) void daemon.shutdown();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
   await daemon.done;
@@ -79,6 +134,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    detached?.failed(`internal error: ${(e as Error)?.message ?? e}`);
     process.stderr.write(`cfkd: ${(e as Error)?.stack ?? e}\n`);
     process.exit(1);
   },

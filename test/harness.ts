@@ -49,11 +49,14 @@ export class Client implements AsyncDisposable {
 
   private constructor(private sock: Awaited<ReturnType<typeof Bun.connect>>) {}
 
-  static async connect(path: string): Promise<Client> {
+  /** Connect to a unix socket path, or to `host:port`. */
+  static async connect(address: string): Promise<Client> {
     let c!: Client;
     const dec = new TextDecoder();
+    const tcp = /^(.+):(\d+)$/.exec(address);
+    const where = (tcp ? { hostname: tcp[1]!, port: Number(tcp[2]) } : { unix: address }) as { unix: string };
     const sock = await Bun.connect({
-      unix: path,
+      ...where,
       socket: {
         data(_s, d) {
           const t = dec.decode(d, { stream: true });
@@ -63,15 +66,33 @@ export class Client implements AsyncDisposable {
         close() {
           c.closed = true;
         },
+        drain() {
+          c.flushPending();
+        },
       },
     });
     c = new Client(sock);
     return c;
   }
 
-  /** Send raw text (no newline added). */
-  send(text: string): void {
-    this.sock.write(text);
+  private pending: Buffer[] = [];
+
+  /** Send raw text or bytes (no newline added); what the socket cannot take now goes on drain. */
+  send(data: string | Uint8Array): void {
+    this.pending.push(typeof data === "string" ? Buffer.from(data) : Buffer.from(data));
+    if (this.pending.length === 1) this.flushPending();
+  }
+
+  flushPending(): void {
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      const n = this.sock.write(head);
+      if (n < head.length) {
+        this.pending[0] = head.subarray(Math.max(0, n));
+        return;
+      }
+      this.pending.shift();
+    }
   }
 
   /** Send one request line and wait for its reply. */
@@ -107,13 +128,17 @@ export class Client implements AsyncDisposable {
 /** The real daemon, as a subprocess, in a temp home. */
 export class DaemonProcess implements AsyncDisposable {
   readonly sock: string;
+  /** where clients connect: the unix socket path, or host:port */
+  readonly address: string;
   readonly proc: ReturnType<typeof Bun.spawn>;
   private dir: { path: string } & Disposable;
   stderr = "";
 
-  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable) {
+  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable, tcpPort?: number, address?: string) {
     this.dir = dir;
     this.sock = join(home, "sock");
+    this.address = address ?? (tcpPort ? `127.0.0.1:${tcpPort}` : this.sock);
+    if (tcpPort) args = ["-a", this.address, ...args];
     const proc = Bun.spawn([BUN, CFKD, "--home", home, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
@@ -125,15 +150,19 @@ export class DaemonProcess implements AsyncDisposable {
     })();
   }
 
-  /** Start cfkd and wait until its socket answers. */
-  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string } = {}): Promise<DaemonProcess> {
+  /**
+   * Start cfkd and wait until its console accepts connections. `tcp`: listen
+   * on a free loopback port. `address`: where to connect when the arguments
+   * set their own `-a`.
+   */
+  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string; tcp?: boolean; address?: string } = {}): Promise<DaemonProcess> {
     const dir = tempDir("cfkd-");
     const home = opts.home ?? join(dir.path, "home");
-    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir);
+    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined, opts.address);
     await waitFor(async () => {
       if (d.proc.exitCode !== null) throw new Error(`cfkd exited ${d.proc.exitCode}: ${d.stderr}`);
-      if (!existsSync(d.sock)) return false;
-      const c = await Client.connect(d.sock).catch(() => null);
+      if (!d.address.includes(":") && !existsSync(d.address)) return false;
+      const c = await Client.connect(d.address).catch(() => null);
       if (!c) return false;
       await c[Symbol.asyncDispose]();
       return true;
@@ -146,13 +175,13 @@ export class DaemonProcess implements AsyncDisposable {
   }
 
   client(): Promise<Client> {
-    return Client.connect(this.sock);
+    return Client.connect(this.address);
   }
 
   /** One request on a fresh connection. */
   async request(line: string): Promise<Reply> {
     await using c = await this.client();
-    return await c.request(line); // await before `c` is disposed
+    return await c.request(line);
   }
 
   async ok(line: string): Promise<string[]> {
@@ -175,6 +204,14 @@ export class DaemonProcess implements AsyncDisposable {
     }
     this.dir[Symbol.dispose]();
   }
+}
+
+/** A TCP port that was free a moment ago (the kernel picked it). */
+export async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
 }
 
 /** Is a pid alive (and not a zombie)? */

@@ -8,12 +8,16 @@
  *   is closed (we cannot know where the next request starts);
  * - a client that does not read its replies: once OUT_HIGH bytes wait to be
  *   sent, we stop reading and answering it (Bun pauses the socket) until it
- *   drains, so its cost to the daemon stays bounded;
+ *   drains, so its cost to the daemon stays bounded; if it stays stuck for
+ *   STUCK_MS it is disconnected;
+ * - with a token (TCP consoles, SPEC §10), nothing but `auth` and `exit` is
+ *   answered until the connection has sent the right `auth TOKEN`;
  * - a client that disconnects mid-request: its pending output is dropped;
  * - a streaming reply (`tail -f`): the connection answers nothing more, its
  *   input is discarded, and the stream is told to drop lines whenever
- *   FOLLOW_HIGH bytes wait for the client (it never blocks anyone else); the
- *   stream stops when the connection closes.
+ *   FOLLOW_HIGH bytes wait for the client (it never blocks anyone else, and
+ *   is not disconnected for being slow); the stream stops when the
+ *   connection closes.
  */
 import type { Socket, SocketListener } from "bun";
 import { chmodSync } from "node:fs";
@@ -24,15 +28,19 @@ import { type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
+import { tokenMatches } from "./auth.ts";
 
 export const MAX_REQUEST = 64 * 1024;
-const OUT_HIGH = 256 * 1024;
+const OUT_HIGH = 64 * 1024;
+const STUCK_MS = 30_000;
 /** a streaming reply drops lines while this much waits for its client (a burst is ~300 KB) */
 const FOLLOW_HIGH = 1024 * 1024;
 
 export type ConsoleOptions = {
   address: Address;
   readonly: boolean;
+  /** when set, each connection must `auth` with it first */
+  token?: string;
   maxConnections: number;
   log: DaemonLog;
   execute(req: Request, conn: { readonly: boolean }): Reply;
@@ -46,6 +54,9 @@ type Conn = {
   outBytes: number;
   closing: boolean;
   closed: boolean;
+  authorized: boolean;
+  /** cancels the stuck-client timer */
+  stuck: (() => void) | null;
   /** set while a streaming reply runs: stops it */
   stopFollow: (() => void) | null;
 };
@@ -56,6 +67,14 @@ export class Console {
   private nextId = 1;
 
   constructor(private readonly opts: ConsoleOptions) {}
+
+  get address(): Address {
+    return this.opts.address;
+  }
+
+  get readonly(): boolean {
+    return this.opts.readonly;
+  }
 
   /** Start listening; throws with the OS reason when the address cannot be bound. */
   listen(): void {
@@ -97,7 +116,18 @@ export class Console {
     return {
       binaryType: "buffer" as const,
       open(s: Socket<Conn>) {
-        s.data = { id: self.nextId++, peer: peerOf(s, self.opts.address), input: Buffer.alloc(0), out: [], outBytes: 0, closing: false, closed: false, stopFollow: null };
+        s.data = {
+          id: self.nextId++,
+          peer: peerOf(s, self.opts.address),
+          input: Buffer.alloc(0),
+          out: [],
+          outBytes: 0,
+          closing: false,
+          closed: false,
+          authorized: self.opts.token === undefined,
+          stuck: null,
+          stopFollow: null,
+        };
         if (self.conns.size >= self.opts.maxConnections) {
           s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
           self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
@@ -115,6 +145,8 @@ export class Console {
       drain(s: Socket<Conn>) {
         self.flush(s);
         if (s.data.outBytes < OUT_HIGH) {
+          s.data.stuck?.();
+          s.data.stuck = null;
           s.resume();
           self.pump(s);
         }
@@ -122,6 +154,7 @@ export class Console {
       close(s: Socket<Conn>) {
         s.data.closed = true;
         s.data.out = [];
+        s.data.stuck?.();
         s.data.stopFollow?.();
         if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
       },
@@ -134,6 +167,7 @@ export class Console {
   /** Answer every complete line, as long as the client keeps reading. */
   private pump(s: Socket<Conn>): void {
     const c = s.data;
+    if (c.stopFollow) return; // streaming: nothing more to answer, and slowness costs it lines, not the connection
     while (!c.closing && !c.closed && c.outBytes < OUT_HIGH) {
       const nl = c.input.indexOf(0x0a);
       if (nl < 0) {
@@ -148,11 +182,33 @@ export class Console {
         this.opts.log.event("info", "Console exiting");
         return this.endWhenFlushed(s);
       }
-      const reply = this.opts.execute(req, { readonly: this.opts.readonly });
+      const reply = this.answer(c, req);
       if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
       this.write(s, formatReply(reply));
     }
-    if (c.outBytes >= OUT_HIGH) s.pause();
+    if (c.outBytes >= OUT_HIGH && !c.stuck) {
+      s.pause();
+      const t = setTimeout(() => {
+        this.opts.log.event("warn", `disconnecting console client ${c.peer}: it has not read its replies for ${STUCK_MS / 1000}s`);
+        s.terminate();
+      }, STUCK_MS);
+      c.stuck = () => clearTimeout(t);
+    }
+  }
+
+  /** Authentication first, then the controller. */
+  private answer(c: Conn, req: Request): Reply {
+    if (req.kind === "auth") {
+      if (this.opts.token === undefined) return { body: [] };
+      if (tokenMatches(this.opts.token, req.token)) {
+        c.authorized = true;
+        return { body: [] };
+      }
+      this.opts.log.event("warn", `failed auth from console client ${c.peer}`);
+      return { body: [], error: msg.notAuthorized() };
+    }
+    if (!c.authorized) return { body: [], error: msg.notAuthorized() };
+    return this.opts.execute(req, { readonly: this.opts.readonly });
   }
 
   /** Send the body, then stream until the client goes away. */

@@ -17,10 +17,17 @@ export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   requestShutdown(): void;
 };
 
-/** Per-connection facts the controller needs (read-only consoles, issue 8). */
+/** Per-connection facts the controller needs: a read-only console (SPEC §10). */
 export type Session = { readonly readonly: boolean };
 
-type Handler = (args: string[], session: Session) => Reply;
+/** What a read-only console may run: the original's unprivileged commands. */
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail"]);
+
+export function allowedReadOnly(req: Request): boolean {
+  return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
+}
+
+type Handler = (args: string[]) => Reply;
 
 const ok = (body: string[] = []): Reply => ({ body });
 const fail = (error: string): Reply => ({ body: [], error });
@@ -34,6 +41,7 @@ export class Controller {
 
   /** Run one request (anything but `exit`, which the console handles). */
   execute(req: Request, session: Session = { readonly: false }): Reply {
+    if (session.readonly && !allowedReadOnly(req)) return fail(msg.notAuthorized());
     try {
       switch (req.kind) {
         case "invalid":
@@ -43,16 +51,14 @@ export class Controller {
         case "auth":
           return fail(msg.notAuthorized());
         case "declare":
-          if (session.readonly) return fail(msg.notAuthorized());
           if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
           return fail(`${req.target} declarations are not supported yet`);
         case "proxyService":
-          if (session.readonly) return fail(msg.notAuthorized());
           return fail("proxy declarations are not supported yet");
         case "command": {
           const h = Object.hasOwn(this.commands, req.name) ? this.commands[req.name] : undefined;
           if (!h) return fail(msg.unknownCommand(req.name));
-          return h(req.args, session);
+          return h(req.args);
         }
       }
     } catch (e) {
@@ -139,8 +145,7 @@ export class Controller {
   }
 
   /** start/stop/restart/up/down: `done N`, with per-service refusals as body lines. */
-  private action(verb: "start" | "stop" | "restart" | "up" | "down", session: Session, args: string[]): Reply {
-    if (session.readonly) return fail(msg.notAuthorized());
+  private action(verb: "start" | "stop" | "restart" | "up" | "down", args: string[]): Reply {
     const sel = this.select(args, false);
     if (typeof sel === "string") return fail(sel);
     if (sel.length === 0) return fail(msg.noValidService());
@@ -166,13 +171,12 @@ export class Controller {
   }
 
   private readonly commands: Record<string, Handler> = {
-    start: (a, s) => this.action("start", s, a),
-    stop: (a, s) => this.action("stop", s, a),
-    restart: (a, s) => this.action("restart", s, a),
-    up: (a, s) => this.action("up", s, a),
-    down: (a, s) => this.action("down", s, a),
-    destroy: (a, s) => {
-      if (s.readonly) return fail(msg.notAuthorized());
+    start: (a) => this.action("start", a),
+    stop: (a) => this.action("stop", a),
+    restart: (a) => this.action("restart", a),
+    up: (a) => this.action("up", a),
+    down: (a) => this.action("down", a),
+    destroy: (a) => {
       const sel = this.select(a, false);
       if (typeof sel === "string") return fail(sel);
       if (sel.length === 0) return fail(msg.noValidService());
@@ -189,8 +193,7 @@ export class Controller {
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),
     tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
-    shutdown: (_a, s) => {
-      if (s.readonly) return fail(msg.notAuthorized());
+    shutdown: () => {
       if (!this.shuttingDown) {
         this.shuttingDown = true;
         queueMicrotask(() => this.world.requestShutdown());

@@ -10,11 +10,12 @@ import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
-import { prepareLaunch } from "./launch.ts";
+import { prepareLaunch, forgetPrograms } from "./launch.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
-import { formatAddress, type Address } from "../protocol/address.ts";
+import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
+import { loadToken } from "./auth.ts";
 import { VERSION } from "../version.ts";
 
 export type DaemonOptions = {
@@ -30,11 +31,15 @@ export type DaemonOptions = {
   clock?: Clock;
   spawner?: Spawner;
   maxConnections?: number;
+  /** --auth-token-file: TCP consoles require `auth TOKEN` first */
+  authTokenFile?: string;
+  /** --readonly-address: a second console for status-only clients */
+  readonlyAddress?: Address;
 };
 
 export type Daemon = {
   controller: Controller;
-  console: Console;
+  consoles: Console[];
   log: DaemonLog;
   /** SIGUSR1: reload the log config; false if it was broken (the old one stays) */
   reloadLog(): boolean;
@@ -46,6 +51,12 @@ export type Daemon = {
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const home = resolve(o.home);
+  const token = o.authTokenFile === undefined ? undefined : loadToken(o.authTokenFile);
+  for (const a of [o.address, o.readonlyAddress]) {
+    if (a && !isLoopback(a) && token === undefined) {
+      throw new StartError(`refusing to serve the console on ${formatAddress(a)}, which is not loopback, without --auth-token-file`);
+    }
+  }
   prepareHome(home);
   const lock: Lock = acquireLock(home);
   let running: RunningLog | null = null;
@@ -63,10 +74,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
   baseEnv.CFKD_HOME = home;
-  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd() };
+  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>() };
+  const baseSpawner = o.spawner ?? bunSpawner;
+  const spawner: Spawner = (req, onExit) => {
+    try {
+      return baseSpawner(req, onExit);
+    } catch (e) {
+      forgetPrograms(launchCtx); // a program may have moved: look it up again next time
+      throw e;
+    }
+  };
 
   const controller: Controller = new Controller({
-    spawner: o.spawner ?? bunSpawner,
+    spawner,
     clock: o.clock ?? systemClock,
     log,
     random: Math.random,
@@ -74,13 +94,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
     requestShutdown: () => void shutdown(),
   });
-  const con = new Console({
-    address: o.address,
-    readonly: false,
-    maxConnections: o.maxConnections ?? 1000,
-    log,
-    execute: (req, c) => controller.execute(req, c),
-  });
+  const consoleFor = (address: Address, readonly: boolean) =>
+    new Console({
+      address,
+      readonly,
+      // the unix socket's file mode is its protection; TCP needs the token
+      token: address.kind === "tcp" ? token : undefined,
+      maxConnections: o.maxConnections ?? 1000,
+      log,
+      execute: (req, c) => controller.execute(req, c),
+    });
+  const consoles = [consoleFor(o.address, false)];
+  if (o.readonlyAddress) consoles.push(consoleFor(o.readonlyAddress, true));
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
@@ -88,11 +113,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
-      con.close();
-      if (o.address.kind === "unix") removeQuietly(o.address.path);
-      log.event("info", "cfkd stopped");
-      await (running ? running.close() : log.flush());
+      // the services' last lines are written before anyone may start the next cfkd
+      await log.flush();
+      // Socket files and lock go before the connections close: a client that
+      // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
+      for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
       lock.release();
+      log.event("info", "cfkd stopped");
+      await running?.close();
+      // last: a client waiting for its connection to end finds cfkd gone
+      for (const c of consoles) c.close();
       finished();
     })();
     return shutdownPromise;
@@ -100,22 +130,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
-    if (o.address.kind === "unix" && existsSync(o.address.path)) {
-      if (await answers(o.address.path)) throw new StartError(`${formatAddress(o.address)} is in use by another process`);
-      removeQuietly(o.address.path); // stale: nobody listens on it
-    }
-    try {
-      con.listen();
-    } catch (e) {
-      throw new StartError(`cannot listen on ${formatAddress(o.address)}: ${(e as Error).message}`);
-    }
+    for (const c of consoles) await listen(c);
   } catch (e) {
+    for (const c of consoles) c.close();
     controller.stopAll();
     lock.release();
     throw e;
   }
-  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${formatAddress(o.address)}`);
-  return { controller, console: con, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
+  const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
+  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
+  return { controller, consoles, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
 }
 
 /** `-c FILE`: run each statement; the first error aborts start-up with file:line. */
@@ -133,6 +157,20 @@ export function loadConfig(controller: Controller, file: string): void {
     if (cleanLine(line) === "") continue;
     const reply = controller.execute(parseRequest(line));
     if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${reply.error}`);
+  }
+}
+
+/** Listen, replacing a stale unix socket but never one that answers. */
+async function listen(c: Console): Promise<void> {
+  const a = c.address;
+  if (a.kind === "unix" && existsSync(a.path)) {
+    if (await answers(a.path)) throw new StartError(`${formatAddress(a)} is in use by another process`);
+    removeQuietly(a.path); // stale: nobody listens on it
+  }
+  try {
+    c.listen();
+  } catch (e) {
+    throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
   }
 }
 

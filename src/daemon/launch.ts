@@ -12,7 +12,31 @@ export type LaunchContext = {
   /** cfkd's own environment, plus CFKD_HOME */
   baseEnv: Record<string, string>;
   defaultCwd: string;
+  /** program name + PATH → absolute path (see resolveProgram) */
+  programs: Map<string, string>;
 };
+
+/**
+ * Find a bare program name in PATH once, not at every spawn: the lookup
+ * costs as much as a third of the spawn itself. The entry is dropped when
+ * a spawn fails (forgetProgram), so a program that moved is found again.
+ */
+export function resolveProgram(ctx: LaunchContext, argv: string[], path: string | undefined): string[] {
+  const name = argv[0]!;
+  if (name.includes("/")) return argv;
+  const key = `${name}\0${path ?? ""}`;
+  let full = ctx.programs.get(key);
+  if (full === undefined) {
+    full = Bun.which(name, { PATH: path ?? "" }) ?? undefined;
+    if (full === undefined) return argv; // let the spawn report the OS error
+    ctx.programs.set(key, full);
+  }
+  return [full, ...argv.slice(1)];
+}
+
+export function forgetPrograms(ctx: LaunchContext): void {
+  ctx.programs.clear();
+}
 
 export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]): SpawnRequest | string {
   const p = svc.props;
@@ -26,7 +50,7 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
   const ids = resolveIds(p.user, p.group);
   if (typeof ids === "string") return ids;
   return {
-    argv,
+    argv: resolveProgram(ctx, argv, env.PATH),
     env,
     cwd,
     newSession: !p.no_new_session,

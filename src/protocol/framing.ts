@@ -5,6 +5,8 @@
  */
 
 export const OK_LINE = "OK\r\n";
+const NEWLINES = /[\r\n]+/g;
+const HAS_NEWLINE = /[\r\n]/;
 
 /** A reply: body lines, then either success or an error message. */
 export type Reply = { body: string[]; error?: string; follow?: Follow };
@@ -23,7 +25,7 @@ export type FollowOutput = { readonly congested: boolean; send(lines: string[]):
 /** Render body lines as wire text (each kept on one line). */
 export function formatBody(body: string[]): string {
   let out = "";
-  for (const line of body) out += line.replace(/[\r\n]+/g, " ") + "\n";
+  for (const line of body) out += (HAS_NEWLINE.test(line) ? line.replace(NEWLINES, " ") : line) + "\n";
   return out;
 }
 
@@ -34,7 +36,7 @@ export function formatReply(reply: Reply): string {
 
 /** The terminal line for an error; the message is kept on one line. */
 export function errorLine(message: string): string {
-  return `ERROR: ${message.replace(/[\r\n]+/g, " ")}\r\n`;
+  return `ERROR: ${message.replace(NEWLINES, " ")}\r\n`;
 }
 
 /**
@@ -48,6 +50,8 @@ export class ReplyReader {
   constructor(
     private readonly onReply: (r: Reply) => void,
     private readonly onLine?: (line: string) => void,
+    /** false: body lines go to onLine only (a long `tail -f` must not pile up) */
+    private readonly keepBody = true,
   ) {}
 
   feed(chunk: string): void {
@@ -61,7 +65,7 @@ export class ReplyReader {
       if (terminal && line === "OK") this.finish({ body: this.body });
       else if (terminal && line.startsWith("ERROR:")) this.finish({ body: this.body, error: line.slice(6).trim() });
       else {
-        this.body.push(line);
+        if (this.keepBody) this.body.push(line);
         this.onLine?.(line);
       }
     }

@@ -17,7 +17,9 @@ export type StatusRecord = {
   running_cmd: string;
 };
 
-const clean = (s: string) => s.replace(/[\t\r\n]+/g, " ");
+const CONTROL = /[\t\r\n]+/g;
+const HAS_CONTROL = /[\t\r\n]/;
+const clean = (s: string) => (HAS_CONTROL.test(s) ? s.replace(CONTROL, " ") : s);
 const num = (n: number | null) => (n === null ? "" : String(n));
 const parseNum = (s: string | undefined) => (s === undefined || s === "" ? null : Number(s));
 

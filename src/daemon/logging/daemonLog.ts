@@ -50,8 +50,10 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
   let current: { categories: Plan["categories"]; fns: Map<string, AppenderFn> } | null = null;
   let active = 0;
   let idle: (() => void)[] = [];
+  let closed = false;
 
   const safe = (f: () => void) => {
+    if (closed) return; // after close(): the files are gone
     try {
       f();
     } catch (e) {
@@ -140,6 +142,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
     },
     async close() {
       await log.flush();
+      closed = true;
       await Promise.all([...sinks.values()].map((s) => s.close()));
       sinks = new Map();
     },

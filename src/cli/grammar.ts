@@ -1,0 +1,74 @@
+/**
+ * The command line of cfkctl as data (SPEC §9): every command, what it
+ * takes, and the value a parsed command line becomes. Both parsers (the
+ * lean one in argv.ts and the commander program in program.ts) are built
+ * from this table and must agree on it.
+ */
+
+/**
+ * What a command takes after its name:
+ * - none: nothing;
+ * - refs: service references (name, @tag, all), none meaning all;
+ * - refs1: at least one service reference (a bare `cfkctl stop` must not
+ *   mean "stop everything");
+ * - one: exactly one word (a service name, a proxy name, a file).
+ */
+export type Arity = "none" | "refs" | "refs1" | "one";
+
+export type CommandSpec = {
+  readonly arity: Arity;
+  /** how the argument reads in help */
+  readonly argName?: string;
+  readonly summary: string;
+  /** takes `-n N` and `-f` (tail) */
+  readonly tailOptions?: true;
+};
+
+export const COMMANDS = {
+  status: { arity: "refs", summary: "state of services, with how long ago they started or stopped" },
+  start: { arity: "refs1", summary: "start services (error if already up)" },
+  stop: { arity: "refs1", summary: "stop services (error if already down)" },
+  restart: { arity: "refs1", summary: "stop services if up, then start them" },
+  up: { arity: "refs1", summary: "make sure services are up (no error if they are)" },
+  down: { arity: "refs1", summary: "make sure services are down (no error if they are)" },
+  destroy: { arity: "refs1", summary: "bring services down, then forget them" },
+  pid: { arity: "one", argName: "name", summary: "the pid of one service (nothing and exit 1 if it has none)" },
+  pids: { arity: "refs", summary: "'name: pid' for services" },
+  desc: { arity: "refs", summary: "tags, description, proxy and command of services" },
+  list: { arity: "none", summary: "names of all services" },
+  load: { arity: "one", argName: "file", summary: "send the statements of FILE (or - for stdin) to cfkd" },
+  tail: { arity: "refs", summary: "recent output of services; -f follows it live", tailOptions: true },
+  proxystatus: { arity: "none", summary: "state of proxies" },
+  proxyup: { arity: "one", argName: "proxy", summary: "start a proxy" },
+  proxydown: { arity: "one", argName: "proxy", summary: "stop a proxy and the services it runs" },
+  version: { arity: "none", summary: "the daemon's version" },
+  shutdown: { arity: "none", summary: "stop every service, then cfkd itself; returns once cfkd is gone" },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommandName(word: string): word is CommandName {
+  return Object.hasOwn(COMMANDS, word);
+}
+
+/** A parsed command line. */
+export type Invocation = {
+  command: CommandName;
+  args: string[];
+  /** --address, else CFKD_ADDRESS, else the default */
+  address?: string;
+  /** --auth-token-file, else CFKD_TOKEN_FILE: sent as `auth TOKEN` first */
+  authTokenFile?: string;
+  /** --basedir: what ${BASE} becomes in `load` */
+  basedir?: string;
+  json: boolean;
+  /** tail -n */
+  lines?: number;
+  /** tail -f */
+  follow: boolean;
+};
+
+/** Parse tail's -n value: a non-negative integer. */
+export function parseLines(v: string): number | undefined {
+  return /^\d{1,9}$/.test(v) ? Number(v) : undefined;
+}

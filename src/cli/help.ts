@@ -1,0 +1,97 @@
+/** cfkctl's help texts: the examples under --help and the --man manual. */
+
+export const EXAMPLES = `
+Service references (svcref):
+  web1          the service named web1
+  @web          every service tagged web
+  all           every service (the default for status, pids, desc, tail)
+
+Examples:
+  cfkctl status                        every service: state, since when
+  cfkctl status @web db                services tagged web, and db
+  cfkctl start @web                    start all services tagged web
+  cfkctl restart all
+  kill -9 $(cfkctl pid svc1)           cfkd notices and restarts svc1
+  cfkctl load services.conf            declare services from a file
+  cfkctl load - <<END
+  service svc1 cmd=sleep 100
+  END
+  cfkctl tail -f web1                  follow web1's output (Ctrl-C to stop)
+  cfkctl --json status | jq '.[] | select(.state != "running") | .name'
+  cfkctl --address 127.0.0.1:7000 status    a cfkd listening on TCP
+
+Exit codes: 0 success, 1 cfkd answered an error, 2 usage error,
+3 cfkd cannot be reached. More: cfkctl --man`;
+
+export const MANUAL = `cfkctl - control a running cfkd (ControlFreak)
+
+SYNOPSIS
+  cfkctl [--address ADDR] [--basedir DIR] [-y] [--json] COMMAND [SVCREF ...]
+
+DESCRIPTION
+  cfkctl connects to the management socket of cfkd, sends it one request per
+  service reference, and prints the answers. It speaks the ControlFreak 1.0
+  protocol, so it also drives an original cfkd.
+
+ADDRESS
+  --address, else the CFKD_ADDRESS environment variable, else
+  unix:$HOME/.controlfreak/sock (the default socket of cfkd).
+    unix:/tmp/cfkd.sock     a unix socket
+    /tmp/cfkd.sock          the same
+    run/cfkd.sock           a unix socket relative to the current directory
+    127.0.0.1:7000          TCP on localhost, port 7000
+    [::1]:7000              TCP over IPv6
+
+SERVICE REFERENCES
+    NAME      one service
+    @TAG      every service with that tag (see 'service NAME tags=a,b')
+    all       every service
+  status, pids, desc and tail default to all; start, stop, restart, up, down
+  and destroy need at least one reference (write 'all' to mean everything).
+
+COMMANDS
+  status [svcref...]     STATE NAME, and how long ago it last started or
+                         stopped, with the local date:
+                           running  web1                  2 seconds ago (Wed Nov 11 16:16:09 2009)
+                         States: starting, running, stopping, stopped, fail
+                         (ended abnormally), fatal (could not start),
+                         backoff (could not start, will try again). Coloured
+                         when the output is a terminal (not with NO_COLOR).
+  start | stop | restart | up | down | destroy svcref...
+                         Nothing on success; 'error: MESSAGE' and exit 1 when
+                         cfkd refuses. up/down are quiet when already so;
+                         start/stop are not. destroy forgets the services
+                         once they are down.
+  pid NAME               The pid alone, for kill -9 $(cfkctl pid NAME); prints
+                         nothing and exits 1 when the service is not running.
+  pids [svcref...]       'name: pid' lines.
+  desc [svcref...]       name: tags="..." desc="..." proxy="..." cmd="..."
+  list                   Service names.
+  load FILE | load -     Sends every statement of FILE (or stdin) to cfkd,
+                         skipping blank lines and comments, with \${BASE}
+                         replaced by --basedir (default: the current
+                         directory). Stops at the first statement cfkd
+                         refuses and reports it as FILE:LINE: MESSAGE;
+                         nothing after that line is sent.
+  tail [svcref...] [-n N] [-f]
+                         The last N (default 10) lines the services wrote to
+                         stdout/stderr, as 'name: line' ('name (stderr): line'
+                         for stderr); -f keeps printing new ones until Ctrl-C.
+  proxystatus            State of proxies; proxyup P / proxydown P start or
+                         stop one.
+  version                cfkd's version (--version prints cfkctl's own).
+  shutdown               Stops every service, then cfkd; returns once cfkd
+                         has exited.
+
+JSON
+  --json prints status, desc, pids, list, proxystatus as one JSON document
+  (tail: one JSON object per line). status gives, per service: name, state,
+  pid, start_time, stop_time (epoch seconds or null), proxy, fail_reason,
+  running_cmd.
+
+EXIT CODES
+  0  success
+  1  cfkd answered an error (the message is on stderr)
+  2  usage error (unknown command, missing argument, unreadable file)
+  3  cfkd cannot be reached (the message names the address tried)
+`;

@@ -1,0 +1,92 @@
+/**
+ * The commander program: the full definition of cfkctl's command line, its
+ * help texts and its usage errors. Loaded only when the lean parser
+ * (argv.ts) declines a command line, so that everyday commands do not pay
+ * for loading commander.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { COMMANDS, parseLines, type CommandName, type Invocation } from "./grammar.ts";
+import { MANUAL, EXAMPLES } from "./help.ts";
+import { CliError, EXIT } from "./errors.ts";
+import { VERSION } from "../version.ts";
+
+export type Output = { out(text: string): void; err(text: string): void };
+
+/**
+ * Parse argv (without the program name). Returns the invocation, or an exit
+ * code when commander has answered by itself (help, version: 0). Usage
+ * errors, already printed, are thrown as a CliError with an empty message.
+ */
+export function parseWithCommander(argv: readonly string[], io: Output): Invocation | number {
+  let result: Invocation | undefined;
+  const strip = (s: string) => s.replace(/\n$/, "");
+  const program = new Command("cfkctl")
+    .description("Control a running cfkd: start, stop and inspect its services.")
+    .usage("[options] <command> [svcref...]")
+    .option("--address <addr>", "cfkd's management socket: unix:/path, /path, rel/path, host:port or [v6]:port (default: $CFKD_ADDRESS, else unix:$HOME/.controlfreak/sock)")
+    .option("--auth-token-file <file>", "send the token in FILE ('auth TOKEN') before anything else, for a TCP console that requires it (default: $CFKD_TOKEN_FILE)")
+    .option("--basedir <dir>", "what ${BASE} stands for in 'load' (default: the current directory)")
+    .option("-y, --yes", "run without asking for confirmation (accepted for compatibility)")
+    .option("--json", "print status, desc, pids, list, proxystatus and tail as JSON, for scripts")
+    .option("-m, --man", "print the full manual")
+    .version(VERSION, "--version", "print cfkctl's own version (the daemon's: cfkctl version)")
+    .helpOption("-h, --help", "print this help")
+    .helpCommand("help [command]", "help for a command")
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(strip(s)),
+      writeErr: (s) => io.err(strip(s)),
+      outputError: (s, write) => write(`cfkctl: ${s.replace(/^error: /, "").trim()} (see cfkctl --help)\n`),
+    })
+    .addHelpText("after", EXAMPLES);
+  program.on("option:man", () => {
+    io.out(MANUAL);
+    throw new CommanderError(0, "cfkctl.man", "");
+  });
+
+  for (const [name, spec] of Object.entries(COMMANDS) as [CommandName, (typeof COMMANDS)[CommandName]][]) {
+    const c = program.command(name).description(spec.summary);
+    switch (spec.arity) {
+      case "none":
+        break;
+      case "refs":
+        c.argument("[svcref...]", "a service name, @tag, or all (default: all)");
+        break;
+      case "refs1":
+        c.argument("<svcref...>", "a service name, @tag, or all");
+        break;
+      case "one":
+        c.argument(`<${"argName" in spec ? spec.argName : "arg"}>`);
+        break;
+    }
+    if ("tailOptions" in spec) {
+      c.option("-n, --lines <n>", "how many recent lines per service (default 10)", (v: string) => {
+        const n = parseLines(v);
+        if (n === undefined) throw new InvalidArgumentError("expected a whole number of lines");
+        return n;
+      });
+      c.option("-f, --follow", "keep printing new lines until Ctrl-C");
+    }
+    c.action(() => {
+      const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string }>();
+      const o = c.opts<{ lines?: number; follow?: boolean }>();
+      const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
+      if (g.address !== undefined) inv.address = g.address;
+      if (g.basedir !== undefined) inv.basedir = g.basedir;
+      if (g.authTokenFile !== undefined) inv.authTokenFile = g.authTokenFile;
+      if (o.lines !== undefined) inv.lines = o.lines;
+      result = inv;
+    });
+  }
+
+  try {
+    program.parse(argv as string[], { from: "user" });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return EXIT.ok;
+    throw new CliError("usage", "");
+  }
+  if (result === undefined) throw new CliError("usage", "");
+  return result;
+}

@@ -1,0 +1,183 @@
+/**
+ * The life cycle (SPEC §4), walked pair by pair: every state × every event,
+ * then the sequences that matter (respawn, backoff → fatal, restart).
+ */
+import { describe, expect, test } from "bun:test";
+import { step, initialMachine, type Config, type Event, type Machine, type Effect } from "../../src/daemon/service/machine.ts";
+import type { ServiceState } from "../../src/protocol/status.ts";
+
+const cfg: Config = {
+  name: "s",
+  hasCmd: true,
+  startwaitMs: 1000,
+  stopwaitMs: 2000,
+  respawnOnFail: true,
+  respawnOnStop: false,
+  maxRetries: 3,
+  stopSignal: 15,
+};
+const world = { now: 1000, random: () => 0 };
+
+function inState(state: ServiceState, extra: Partial<Machine> = {}): Machine {
+  const pid = state === "starting" || state === "running" || state === "stopping" ? 42 : null;
+  return { ...initialMachine, state, pid, ...extra };
+}
+const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
+
+const E = {
+  start: { kind: "start" },
+  stop: { kind: "stop" },
+  restart: { kind: "restart" },
+  spawned: { kind: "spawned", pid: 43 },
+  spawnFailed: { kind: "spawnFailed", reason: "ENOENT" },
+  exit0: { kind: "exited", pid: 42, code: 0, signal: null },
+  exit3: { kind: "exited", pid: 42, code: 3, signal: null },
+  term: { kind: "exited", pid: 42, code: null, signal: 15 },
+  kill: { kind: "exited", pid: 42, code: null, signal: 9 },
+  startwait: { kind: "timer", timer: "startwait" },
+  stopwait: { kind: "timer", timer: "stopwait" },
+  backoff: { kind: "timer", timer: "backoff" },
+} satisfies Record<string, Event>;
+
+type Row = [ServiceState, keyof typeof E, ServiceState, string[]];
+// state, event → next state, effects (without logs)
+const table: Row[] = [
+  ["stopped", "start", "starting", ["arm:startwait", "spawn"]],
+  ["stopped", "stop", "stopped", ["refused"]],
+  ["stopped", "restart", "starting", ["arm:startwait", "spawn"]],
+  ["stopped", "exit3", "stopped", []],
+  ["stopped", "startwait", "stopped", []],
+  ["starting", "start", "starting", ["refused"]],
+  ["starting", "stop", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
+  ["starting", "spawned", "starting", []],
+  ["starting", "startwait", "running", []],
+  ["starting", "exit0", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
+  ["starting", "term", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
+  ["starting", "exit3", "backoff", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down", "arm:backoff"]],
+  ["starting", "spawnFailed", "starting", []], // pid already known: stale
+  ["running", "start", "running", ["refused"]],
+  ["running", "stop", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
+  ["running", "exit0", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
+  ["running", "kill", "starting", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down", "arm:startwait", "spawn"]],
+  ["running", "restart", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
+  ["running", "startwait", "running", []],
+  ["stopping", "stop", "stopping", []],
+  ["stopping", "start", "stopping", ["refused"]],
+  ["stopping", "stopwait", "stopping", ["kill"]],
+  ["stopping", "term", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
+  ["stopping", "exit3", "fail", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
+  ["fail", "start", "starting", ["arm:startwait", "spawn"]],
+  ["fail", "stop", "fail", ["refused"]],
+  ["fatal", "start", "starting", ["arm:startwait", "spawn"]],
+  ["fatal", "stop", "fatal", ["refused"]],
+  ["backoff", "backoff", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
+  ["backoff", "stop", "stopped", ["cancel:backoff", "down"]],
+  ["backoff", "start", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
+  ["backoff", "restart", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
+  ["backoff", "exit3", "backoff", []],
+];
+
+describe("every state × event", () => {
+  for (const [from, ev, to, effects] of table) {
+    test(`${from} + ${ev} → ${to}`, () => {
+      const m = from === "stopping" ? inState(from, { wantDown: true }) : inState(from, from === "backoff" ? { failedStarts: 1 } : {});
+      const s = step(m, E[ev], cfg, world);
+      expect(s.machine.state).toBe(to);
+      expect(kinds(s.effects)).toEqual(effects);
+    });
+  }
+});
+
+describe("sequences", () => {
+  test("no cmd: start and restart are refused with the original's message", () => {
+    const s = step(initialMachine, E.start, { ...cfg, hasCmd: false }, world);
+    expect(s.effects).toContainEqual({ kind: "refused", message: "Service 's' has no known command" });
+  });
+
+  test("fail reasons", () => {
+    const r1 = step(inState("running"), E.exit3, { ...cfg, respawnOnFail: false }, world);
+    expect([r1.machine.state, r1.machine.failReason]).toEqual(["fail", "Exited with error 3"]);
+    const r2 = step(inState("running"), E.kill, { ...cfg, respawnOnFail: false }, world);
+    expect([r2.machine.state, r2.machine.failReason]).toEqual(["fail", "Received signal 9"]);
+  });
+
+  test("failed starts back off with k × 0.3 s, k in [1, 2n−1], then fatal after maxRetries", () => {
+    const delays: number[] = [];
+    let m = inState("starting");
+    for (let n = 1; n < cfg.maxRetries; n++) {
+      const s = step(m, E.exit3, cfg, { now: 1, random: () => 0.999 });
+      expect(s.machine.state).toBe("backoff");
+      const arm = s.effects.find((e) => e.kind === "arm") as { ms: number };
+      delays.push(arm.ms);
+      m = { ...step(s.machine, E.backoff, cfg, world).machine, pid: 42 };
+      expect(m.state).toBe("starting");
+    }
+    expect(delays).toEqual([300, 900]); // k max = 2n−1 → 1, 3
+    const last = step(m, E.exit3, cfg, world);
+    expect(last.machine.state).toBe("fatal");
+    expect(last.machine.failedStarts).toBe(cfg.maxRetries);
+  });
+
+  test("running resets the failed-start counter", () => {
+    const m = step(inState("starting", { failedStarts: 2 }), E.startwait, cfg, world).machine;
+    expect(m.failedStarts).toBe(0);
+  });
+
+  test("SIGKILL after stopwait ends in fail, even with respawn_on_fail", () => {
+    let m = step(inState("running"), E.stop, cfg, world).machine;
+    m = step(m, E.stopwait, cfg, world).machine;
+    const s = step(m, E.kill, cfg, world);
+    expect(s.machine.state).toBe("fail");
+    expect(s.machine.failReason).toStartWith("Received signal 9");
+  });
+
+  test("respawn_on_stop restarts a clean exit the daemon did not ask for, not a stop", () => {
+    const c = { ...cfg, respawnOnStop: true };
+    expect(step(inState("running"), E.exit0, c, world).machine.state).toBe("starting");
+    const stopping = step(inState("running"), E.stop, c, world).machine;
+    expect(step(stopping, E.term, c, world).machine.state).toBe("stopped");
+  });
+
+  test("a stop signal other than TERM still counts as a clean stop when we sent it", () => {
+    const c = { ...cfg, stopSignal: 2 };
+    const stopping = step(inState("running"), E.stop, c, world).machine;
+    const s = step(stopping, { kind: "exited", pid: 42, code: null, signal: 2 }, c, world);
+    expect(s.machine.state).toBe("stopped");
+  });
+
+  test("restart waits for the exit, then starts", () => {
+    const s1 = step(inState("running"), E.restart, cfg, world);
+    expect(s1.machine.pendingStart).toBe(true);
+    const s2 = step(s1.machine, E.term, cfg, world);
+    expect(s2.machine.state).toBe("starting");
+    expect(kinds(s2.effects)).toContain("spawn");
+  });
+
+  test("restart of a service that dies badly while stopping still starts it", () => {
+    const s1 = step(inState("running"), E.restart, cfg, world);
+    const s2 = step(s1.machine, E.exit3, cfg, world);
+    expect(s2.machine.state).toBe("starting");
+  });
+
+  test("an exit of an older process is ignored", () => {
+    const s = step(inState("running"), { kind: "exited", pid: 7, code: 1, signal: null }, cfg, world);
+    expect(s.machine.state).toBe("running");
+    expect(s.effects).toEqual([]);
+  });
+
+  test("a spawn that fails is a failed start", () => {
+    const m = inState("starting", { pid: null });
+    const s = step(m, E.spawnFailed, cfg, world);
+    expect(s.machine.state).toBe("backoff");
+    expect(s.machine.failReason).toBe("ENOENT");
+    const s2 = step(m, E.spawnFailed, { ...cfg, respawnOnFail: false }, world);
+    expect(s2.machine.state).toBe("fail");
+  });
+
+  test("times: start records start_time and clears stop_time; stop the reverse", () => {
+    const a = step({ ...initialMachine, stopTime: 5 }, E.start, cfg, { now: 100, random: () => 0 }).machine;
+    expect([a.startTime, a.stopTime]).toEqual([100, null]);
+    const b = step({ ...a, pid: 1, state: "running" }, E.stop, cfg, { now: 200, random: () => 0 }).machine;
+    expect([b.startTime, b.stopTime]).toEqual([null, 200]);
+  });
+});

@@ -1,0 +1,91 @@
+/**
+ * Issue 2 acceptance 6: what a child sees — CONTROL_FREAK_* variables,
+ * add_env/env, cwd, only fds 0-2, no ignored or blocked signal.
+ */
+import { expect, test } from "bun:test";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { DaemonProcess, tempDir, waitFor } from "../harness.ts";
+
+function environ(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+    const i = kv.indexOf("=");
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+test("environment, cwd, descriptors and signals of a child", async () => {
+  await using d = await DaemonProcess.start();
+  using dir = tempDir();
+  // some other connections held open, so their fds exist in the daemon
+  await using other = await d.client();
+  await other.ok("service noise cmd=sleep 100");
+  await other.ok("command start service noise");
+  await d.ok("service e1 cmd=sleep 100");
+  await d.ok("service e1 add_env=GREETING=hello world");
+  await d.ok("service e1 add_env=EMPTY=");
+  await d.ok(`service e1 cwd=${dir.path}`);
+  await d.ok("command start service e1");
+  const pid = Number(await waitFor(async () => (await d.status("e1"))[2], "e1 pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  const env = environ(pid);
+  expect(env.CONTROL_FREAK_ENABLED).toBe("1");
+  expect(env.CONTROL_FREAK_SERVICE).toBe("e1");
+  expect(env.GREETING).toBe("hello world");
+  expect(env.EMPTY).toBe("");
+  expect(env.CFKD_HOME).toBe(d.home);
+  expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(dir.path);
+  expect(readdirSync(`/proc/${pid}/fd`).sort()).toEqual(["0", "1", "2"]);
+  expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe("/dev/null");
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  expect(status).toMatch(/^SigIgn:\s+0+$/m);
+  expect(status).toMatch(/^SigBlk:\s+0+$/m);
+  // own session and process group
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  expect([Number(f[2]), Number(f[3])]).toEqual([pid, pid]);
+});
+
+test("env replaces the additions; an empty env clears them", async () => {
+  await using d = await DaemonProcess.start();
+  await d.ok("service e2 cmd=sleep 100");
+  await d.ok("service e2 add_env=OLD=1");
+  await d.ok('service e2 env={"A":"1","B":2}');
+  await d.ok("command start service e2");
+  let pid = Number(await waitFor(async () => (await d.status("e2"))[2], "e2 pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  expect(environ(pid)).toMatchObject({ A: "1", B: "2" });
+  expect(environ(pid).OLD).toBeUndefined();
+  await d.ok("service e2 env=");
+  await d.ok("command restart service e2");
+  pid = Number(await waitFor(async () => {
+    const p = (await d.status("e2"))[2];
+    return p && Number(p) !== pid ? p : null;
+  }, "e2 new pid"));
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  expect(environ(pid).A).toBeUndefined();
+  expect((await d.request("service e2 env=[1]")).error).toBe("invalid value");
+});
+
+test("no_new_session keeps the daemon's group; a missing program fails the start with the OS reason", async () => {
+  await using d = await DaemonProcess.start();
+  await d.ok("service n1 cmd=sleep 100");
+  await d.ok("service n1 no_new_session=1");
+  await d.ok("command start service n1");
+  const pid = Number(await waitFor(async () => (await d.status("n1"))[2], "n1 pid"));
+  const pgid = (p: number) => {
+    const st = readFileSync(`/proc/${p}/stat`, "utf8");
+    return Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[2]);
+  };
+  expect(pgid(pid)).toBe(pgid(d.pid));
+  await d.ok("service m1 cmd=/nonexistent/program --flag");
+  await d.ok("service m1 respawn_on_fail=0");
+  await d.ok("command start service m1");
+  const s = await waitFor(async () => {
+    const s = await d.status("m1");
+    return s[1] === "fail" ? s : null;
+  }, "m1 fail");
+  expect(s[6]).toMatch(/ENOENT|no such file/i);
+  expect(await d.ok("command version")).toHaveLength(1);
+});

@@ -1,0 +1,99 @@
+/**
+ * Console stress (issue 8, acceptance 1-3). Run: bun test/stress/console.stress.ts [seconds]
+ * 1. fuzz: 100,000 hostile lines over 10 connections; lines/s.
+ * 2. 1,000 concurrent connections doing `command status` in a loop against
+ *    200 services: errors, dropped connections, latency percentiles.
+ * 3. a client that sends `command status` forever and never reads: daemon RSS.
+ */
+import { readFileSync } from "node:fs";
+import { Client, DaemonProcess } from "../harness.ts";
+import { generator } from "../security/fuzz-gen.ts";
+
+const SECS = Number(process.argv[2] ?? 10);
+const rss = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const pct = (a: number[], p: number) => a[Math.min(a.length - 1, Math.floor(a.length * p))]!;
+
+// 1. fuzz, on a daemon of its own
+{
+  await using d = await DaemonProcess.start();
+  const next = generator(7);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const c = await d.client();
+      const lines = Array.from({ length: 10_000 }, next);
+      c.send(Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])));
+      for (let i = 0; i < lines.length; i++) await c.next(30_000);
+      await c[Symbol.asyncDispose]();
+    }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  console.log(`fuzz: 100,000 lines in ${s.toFixed(2)} s = ${Math.round(100_000 / s)} lines/s; daemon alive: ${d.proc.exitCode === null}`);
+}
+
+await using d = await DaemonProcess.start({ args: ["--max-connections", "1100"] });
+const admin = await d.client();
+admin.send(Array.from({ length: 200 }, (_, i) => `service s${i} cmd=sleep 1000\n`).join(""));
+for (let i = 0; i < 200; i++) await admin.next();
+await admin.ok("command start all");
+
+// 2. 1,000 connections, status in a loop
+{
+  const conns: Client[] = [];
+  let refused = 0;
+  while (conns.length < 1000) {
+    // a burst of connects can outrun the daemon's accept queue (the listen backlog)
+    const c = await d.client().catch(() => null);
+    if (c) conns.push(c);
+    else if (++refused > 10_000) throw new Error("cannot open 1,000 connections");
+    else await Bun.sleep(1);
+  }
+  console.log(`opened 1,000 connections (${refused} connect attempts refused on a full accept queue)`);
+  const lat: number[] = [];
+  let errors = 0;
+  const deadline = Date.now() + SECS * 1000;
+  const rss0 = rss(d.pid);
+  const cpu = () => {
+    const st = readFileSync(`/proc/${d.pid}/stat`, "utf8");
+    const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  };
+  const cpu0 = cpu();
+  const self0 = process.cpuUsage();
+  await Promise.all(
+    conns.map(async (c) => {
+      while (Date.now() < deadline) {
+        const t = performance.now();
+        const r = await c.request("command status", 30_000).catch(() => ({ error: "timeout", body: [] }));
+        lat.push(performance.now() - t);
+        if (r.error !== undefined || r.body.length !== 200) errors++;
+      }
+    }),
+  );
+  const dropped = conns.filter((c) => c.closed).length;
+  lat.sort((a, b) => a - b);
+  console.log(
+    `1,000 connections × ${SECS} s of status (200 services): ${lat.length} requests (${Math.round(lat.length / SECS)}/s), ` +
+      `errors ${errors}, dropped ${dropped}, latency p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms, max ${lat.at(-1)!.toFixed(1)} ms; ` +
+      `RSS ${rss0.toFixed(1)} → ${rss(d.pid).toFixed(1)} MiB; CPU: daemon ${(cpu() - cpu0).toFixed(1)} s, this client ${((process.cpuUsage(self0).user + process.cpuUsage(self0).system) / 1e6).toFixed(1)} s`,
+  );
+  for (const c of conns) await c[Symbol.asyncDispose]();
+}
+
+// 3. a client that never reads
+{
+  const before = rss(d.pid);
+  const w = Bun.spawn(["python3", "-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nwhile True: s.sendall(b'command status\\n'*1000)", d.sock], { stderr: "inherit" });
+  let peak = before;
+  const answers: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    await Bun.sleep(100);
+    peak = Math.max(peak, rss(d.pid));
+    const t = performance.now();
+    await admin.ok("command status");
+    answers.push(performance.now() - t);
+  }
+  w.kill("SIGKILL");
+  console.log(`non-reading client for 5 s: RSS ${before.toFixed(1)} → peak ${peak.toFixed(1)} MiB; another client's status meanwhile: max ${Math.max(...answers).toFixed(1)} ms`);
+}
+await admin.ok("command stop all");
