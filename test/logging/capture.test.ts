@@ -171,6 +171,8 @@ test("ignore_stdout/ignore_stderr keep a stream out of the log; the log's files 
   await waitForText(log, "service.q.out - visible-out");
   await waitForText(log, "service.r.err - visible-err");
   const pid = (await d.status("q"))[2];
+  // before its exec a child still holds the daemon's close-on-exec descriptors
+  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "q's exec of sleep");
   expect(read(log)).not.toContain("hidden");
   const fds = readdirSync(`/proc/${pid}/fd`).map((f) => {
     try {
