@@ -49,7 +49,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
   let sinks = new Map<string, Sink>();
   let current: { categories: Plan["categories"]; fns: Map<string, AppenderFn> } | null = null;
   let active = 0;
-  let idle: (() => void)[] = [];
+  const idle: (() => void)[] = [];
   let closed = false;
 
   const safe = (f: () => void) => {
