@@ -86,11 +86,16 @@ async function once(n: number): Promise<{ secs: number; rss: number; cpu: number
 }
 
 for (const n of counts) {
+  const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const { secs, rss, cpu } = await once(n);
+    times.push(secs);
     console.log(
       `${n.toLocaleString("en")} lines of 100 bytes: ${secs.toFixed(3)} s first byte → last line in the log, ` +
         `${Math.round(n / secs).toLocaleString("en")} lines/s, daemon CPU ${cpu} ms, peak RSS ${rss.toFixed(0)} MB — all lines in order, unmangled`,
     );
   }
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)]!;
+  console.log(`${n.toLocaleString("en")} lines: median ${median.toFixed(3)} s (${Math.round(n / median).toLocaleString("en")} lines/s), best ${times[0]!.toFixed(3)} s, over ${runs} runs`);
 }
