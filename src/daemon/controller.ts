@@ -10,6 +10,7 @@ import { statusToWire, descToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
 import { Sockets } from "./sockets.ts";
+import { tailCommand } from "./tailCommand.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   version: string;
@@ -127,6 +128,7 @@ export class Controller {
   private forget(svc: Service): void {
     if (this.services.get(svc.name) !== svc) return;
     this.services.delete(svc.name);
+    this.world.log.tail.forget(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 
@@ -202,6 +204,7 @@ export class Controller {
     bind: (a) => this.socketCommand("bind", a),
     unbind: (a) => this.socketCommand("unbind", a),
     sockets: (a) => this.socketList(a),
+    tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
     shutdown: () => {
       if (!this.shuttingDown) {
         this.shuttingDown = true;
@@ -228,6 +231,18 @@ export class Controller {
         .filter((svc) => svc.props.tie_stdin_to === name || svc.props.listen_fds.includes(name))
         .map((svc) => svc.name);
     return ok(chosen.map((s) => socks.describe(s, users(s.name))));
+  }
+
+  /** A selector as a test on names, evaluated when asked (tail -f outlives the request). */
+  private matcher(args: string[]): ((name: string) => boolean) | string {
+    const sel = this.select(args, true);
+    if (typeof sel === "string") return sel;
+    if (args[0] === "service") {
+      if (sel.length === 0) return msg.unknownService(args[1]!);
+      return (name) => name === args[1];
+    }
+    if (args[0] === "tag") return (name) => this.services.get(name)?.props.tags.includes(args[1]!) ?? false;
+    return (name) => this.services.has(name);
   }
 
   private query(args: string[], line: (s: Service) => string): Reply {

@@ -32,4 +32,5 @@ export const msg = {
   notAuthorized: () => "not authorized", // original
   tooManyArguments: (cmd: string) => `too many arguments for '${cmd}'`,
   shuttingDown: () => "cfkd is shutting down",
+  tailUsage: () => "usage: tail [service NAME | tag TAG | all]... [-n LINES] [-f]",
 } as const;

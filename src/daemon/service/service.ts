@@ -13,7 +13,6 @@ import type { Clock } from "../os/clock.ts";
 import type { Child, SpawnRequest, Spawner } from "../os/spawner.ts";
 import { sendSignal } from "../os/spawner.ts";
 import type { DaemonLog } from "../logging/types.ts";
-import { drainLines } from "../logging/lines.ts";
 
 /** What a service needs from the daemon around it. */
 export type ServiceWorld = {
@@ -36,6 +35,7 @@ export class Service {
   private child: Child | null = null;
   private groupLeader = false;
   private runningCmd = "";
+  private eventPid: number | null = null;
   /** set by `destroy`: forget the service once it is down */
   destroying = false;
 
@@ -64,6 +64,8 @@ export class Service {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
+        // log lines name the pid the event is about (%S), even an exited one
+        this.eventPid = this.m.pid;
         this.m = s.machine;
         for (const eff of s.effects) {
           const r = this.run(eff);
@@ -142,11 +144,12 @@ export class Service {
         this.timers.delete(eff.timer);
         return null;
       case "log":
-        this.world.log.event(eff.level, eff.message, this.m.pid);
+        this.world.log.event(eff.level, eff.message, this.eventPid);
         return null;
       case "refused":
         return eff.message;
       case "down":
+        this.eventPid = null;
         this.runningCmd = "";
         this.world.onDown(this);
         return null;
@@ -172,8 +175,8 @@ export class Service {
     this.runningCmd = cmdText(cmd);
     const pid = child.pid;
     for (const w of child.warnings) this.world.log.event("warn", `${this.name}: ${w}`, pid);
-    if (child.stdout) void drainLines(child.stdout, (l) => this.world.log.serviceLine(this.name, "out", pid, l));
-    if (child.stderr) void drainLines(child.stderr, (l) => this.world.log.serviceLine(this.name, "err", pid, l));
+    if (child.stdout) void this.world.log.capture("service", this.name, "out", pid, child.stdout);
+    if (child.stderr) void this.world.log.capture("service", this.name, "err", pid, child.stderr);
     this.queue.push({ kind: "spawned", pid });
   }
 
