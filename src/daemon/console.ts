@@ -34,6 +34,8 @@ import * as libc from "./os/libc.ts";
 export const MAX_REQUEST = 64 * 1024;
 const OUT_HIGH = 64 * 1024;
 const STUCK_MS = 30_000;
+/** how long a connection over the cap may wait to send its first request */
+const REFUSED_MS = 5_000;
 /** a streaming reply drops lines while this much waits for its client (a burst is ~300 KB) */
 const FOLLOW_HIGH = 1024 * 1024;
 
@@ -60,6 +62,8 @@ type Conn = {
   stuck: (() => void) | null;
   /** set while a streaming reply runs: stops it */
   stopFollow: (() => void) | null;
+  /** over the connection cap: its first request gets the error, then it is closed */
+  refused: boolean;
 };
 
 export class Console {
@@ -133,10 +137,15 @@ export class Console {
           authorized: self.opts.token === undefined,
           stuck: null,
           stopFollow: null,
+          refused: false,
         };
         if (self.conns.size >= self.opts.maxConnections) {
-          s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
+          // Refused, but told why: its first request gets the error (closing at
+          // once would reach most clients as a reset, with no message at all).
+          s.data.refused = true;
           self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
+          const t = setTimeout(() => s.terminate(), REFUSED_MS);
+          s.data.stuck = () => clearTimeout(t);
           return;
         }
         self.conns.add(s);
@@ -183,6 +192,10 @@ export class Console {
       if (nl > MAX_REQUEST) return this.tooLong(s);
       const line = c.input.subarray(0, nl).toString("utf8");
       c.input = c.input.subarray(nl + 1);
+      if (c.refused) {
+        this.write(s, errorLine(msg.tooManyConnections(this.opts.maxConnections)));
+        return this.endWhenFlushed(s);
+      }
       const req = parseRequest(line);
       if (req.kind === "exit") {
         this.opts.log.event("info", "Console exiting");

@@ -54,7 +54,7 @@ test("connections over the cap are refused with a message; the others go on", as
     return null;
   }, "a fifth connection");
   await using over = await d.client();
-  const r = await over.next();
+  const r = await over.request("command version");
   expect(r.error).toBe("too many connections (limit 5)");
   await waitFor(() => over.closed, "refused connection closed");
   for (const h of held) await h[Symbol.asyncDispose]();
