@@ -103,9 +103,12 @@ export function parseEnvObject(v: string): Record<string, string> | undefined {
 }
 
 const validEnvKey = (k: string) => k !== "" && !k.includes("=") && !k.includes("\0");
-const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 
-const setters: Record<string, Setter> = {
+
+/** The properties services and proxies share (SPEC §3.2, §3.4), with the same rules. */
+export type CommonProps = { cmd: Cmd | null; desc: string; env: Record<string, string> };
+
+export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: CommonProps, v: string) => boolean> = {
   cmd: (p, v) => {
     const c = parseCmd(v);
     if (c === undefined) return false;
@@ -113,6 +116,26 @@ const setters: Record<string, Setter> = {
     return true;
   },
   desc: (p, v) => ((p.desc = v.replace(/[\r\n\t\0]+/g, "")), true),
+  add_env: (p, v) => {
+    const eq = v.indexOf("=");
+    if (eq <= 0) return false;
+    const key = v.slice(0, eq).trim();
+    if (!validEnvKey(key)) return false;
+    p.env = { ...p.env, [key]: v.slice(eq + 1) };
+    return true;
+  },
+  env: (p, v) => {
+    const o = parseEnvObject(v);
+    if (o === undefined) return false;
+    p.env = o;
+    return true;
+  },
+};
+
+const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+const setters: Record<string, Setter> = {
+  ...commonSetters,
   tags: (p, v) => {
     p.tags = [...new Set(v.replace(/\s+/g, "").split(",").filter((t) => t !== ""))].sort();
     return true;
@@ -135,20 +158,6 @@ const setters: Record<string, Setter> = {
     const names = v.replace(/\s+/g, "").split(",").filter((n) => n !== "");
     if (names.length === 0 || !names.every(isValidName) || new Set(names).size !== names.length) return false;
     p.listen_fds = names;
-    return true;
-  },
-  add_env: (p, v) => {
-    const eq = v.indexOf("=");
-    if (eq <= 0) return false;
-    const key = v.slice(0, eq).trim();
-    if (!validEnvKey(key)) return false;
-    p.env = { ...p.env, [key]: v.slice(eq + 1) };
-    return true;
-  },
-  env: (p, v) => {
-    const o = parseEnvObject(v);
-    if (o === undefined) return false;
-    p.env = o;
     return true;
   },
   cwd: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.cwd = v), true) : false),
@@ -177,20 +186,26 @@ const setters: Record<string, Setter> = {
 export const PROPERTY_NAMES = Object.keys(setters);
 
 /**
- * Set one property on a copy-free props object. `value` null means unset:
- * the property goes back to its default (add_env: clears all additions).
+ * A property setter over a table: set one property on a props object in
+ * place. `value` null means unset: the property goes back to its default
+ * (add_env: clears all additions).
  */
-export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
-  const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
-  if (!set) return { ok: false, error: "property" };
-  if (value === null) {
-    const d = defaultProps() as Record<string, unknown>;
-    const key = prop === "add_env" ? "env" : prop;
-    (p as Record<string, unknown>)[key] = d[key];
-    return { ok: true };
-  }
-  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+export function propertySetter<P extends object>(table: Record<string, (p: P, v: string) => boolean>, defaults: () => P) {
+  return (p: P, prop: string, value: string | null): SetResult => {
+    const set = Object.hasOwn(table, prop) ? table[prop] : undefined;
+    if (!set) return { ok: false, error: "property" };
+    if (value === null) {
+      const d = defaults() as Record<string, unknown>;
+      const key = prop === "add_env" ? "env" : prop;
+      (p as Record<string, unknown>)[key] = d[key];
+      return { ok: true };
+    }
+    return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+  };
 }
+
+/** Set one service property (see propertySetter). */
+export const setProp = propertySetter(setters, defaultProps);
 
 /** The `cmd` as text: strings as they are, arrays as their JSON. */
 export function cmdText(cmd: Cmd | null): string {
