@@ -4,6 +4,7 @@
  * descriptor, no other inherited descriptor (Bun opens its own fds
  * close-on-exec and resets signal dispositions and the mask in the child).
  */
+import { connect, type Socket } from "node:net";
 import { signalNumber } from "../service/signals.ts";
 import { setPriority } from "./libc.ts";
 
@@ -21,7 +22,13 @@ export type SpawnRequest = {
   stdin: "ignore" | number;
   stdout: "pipe" | "ignore";
   stderr: "pipe" | "ignore";
-  /** descriptors to pass as fds 3, 4, … */
+  /**
+   * Two-way channels to the child (a proxy's command, status and log pipes):
+   * socket pairs at fds 3, 4, …, before `extraFds`. The daemon's ends come
+   * back in `Child.channels`.
+   */
+  channels?: number;
+  /** descriptors to pass after the channels (fds 3, 4, … when there are none) */
   extraFds?: number[];
 };
 
@@ -31,6 +38,8 @@ export type Child = {
   warnings: string[];
   stdout: ReadableStream<Uint8Array> | null;
   stderr: ReadableStream<Uint8Array> | null;
+  /** the daemon's ends of the requested channels, in order */
+  channels: Socket[];
 };
 
 export type ExitHandler = (code: number | null, signal: number | null) => void;
@@ -43,7 +52,10 @@ export const bunSpawner: Spawner = (req, onExit) => {
   // asynchronously, so the caller has recorded the pid first.
   let returned = false;
   let early: (() => void) | null = null;
-  const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...(req.extraFds ?? [])];
+  // "socket-fd": a socket pair whose daemon end we own and wrap in a net.Socket
+  // (a native stream: see drainLines on why not WebStreams).
+  const channels: string[] = Array.from({ length: req.channels ?? 0 }, () => "socket-fd");
+  const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...channels, ...(req.extraFds ?? [])];
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
   let proc;
   try {
@@ -71,8 +83,10 @@ export const bunSpawner: Spawner = (req, onExit) => {
     const err = setPriority(proc.pid, req.priority);
     if (err) warnings.push(err);
   }
+  const fds = proc.stdio as unknown as (number | null)[];
   return {
     pid: proc.pid,
+    channels: channels.map((_, i) => connect({ fd: fds[3 + i]! } as unknown as { path: string })),
     warnings,
     stdout: req.stdout === "pipe" ? (proc.stdout as ReadableStream<Uint8Array>) : null,
     stderr: req.stderr === "pipe" ? (proc.stderr as ReadableStream<Uint8Array>) : null,
