@@ -10,7 +10,7 @@ import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
-import { prepareLaunch, forgetPrograms } from "./launch.ts";
+import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { plainLog, type DaemonLog } from "./logging/types.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
@@ -80,6 +80,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     random: Math.random,
     version: VERSION,
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
+    prepareProxy: (props, argv) => prepareProxyLaunch(launchCtx, props, argv),
     requestShutdown: () => void shutdown(),
   });
   const consoleFor = (address: Address, readonly: boolean) =>
@@ -101,6 +102,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
+      controller.killProxies();
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);

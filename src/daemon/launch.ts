@@ -7,6 +7,8 @@ import { statSync } from "node:fs";
 import type { SpawnRequest } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
+import type { ProxyProps } from "./proxy/props.ts";
+import { FIRST_SOCKET_FD, pipeEnv } from "./proxy/protocol.ts";
 
 export type LaunchContext = {
   /** cfkd's own environment, plus CFKD_HOME */
@@ -14,6 +16,12 @@ export type LaunchContext = {
   defaultCwd: string;
   /** program name + PATH → absolute path (see resolveProgram) */
   programs: Map<string, string>;
+  /**
+   * HOOK (shared sockets, SPEC §7): every bound socket for a proxy, placed
+   * in the child at firstFd, firstFd+1, … and named `_CFK_SOCK_<name>=<fd>`
+   * in `env`. The sockets registry plugs in here (Sockets.forProxy).
+   */
+  proxySockets?: (firstFd: number) => { fds: number[]; env: Record<string, string> };
 };
 
 /**
@@ -82,4 +90,25 @@ function resolveIds(user: string | null, group: string | null): { uid?: number; 
   const mine = (out.uid === undefined || out.uid === me) && (out.gid === undefined || out.gid === process.getgid?.());
   if (me !== 0 && !mine) return `user/group need cfkd to run as root (it runs as uid ${me})`;
   return out;
+}
+
+/**
+ * A proxy's spawn request (SPEC §7): cfkd's environment plus the proxy's
+ * additions, the three pipes announced in `_CFK_*_FD`, every bound socket
+ * after them, stdout/stderr captured as the proxy's own log.
+ */
+export function prepareProxyLaunch(ctx: LaunchContext, p: ProxyProps, argv: string[]): SpawnRequest | string {
+  const socks = ctx.proxySockets?.(FIRST_SOCKET_FD) ?? { fds: [], env: {} };
+  const env: Record<string, string> = { ...ctx.baseEnv, ...p.env, ...pipeEnv(), ...socks.env };
+  return {
+    argv: resolveProgram(ctx, argv, env.PATH),
+    env,
+    cwd: ctx.defaultCwd,
+    newSession: true,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    channels: 3,
+    extraFds: socks.fds,
+  };
 }

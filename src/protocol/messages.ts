@@ -28,4 +28,8 @@ export const msg = {
   notAuthorized: () => "not authorized", // original
   tooManyArguments: (cmd: string) => `too many arguments for '${cmd}'`,
   shuttingDown: () => "cfkd is shutting down",
+  proxyNoCommand: (proxy: string) => `Proxy '${proxy}' can't run: no command`, // original
+  proxyNotRunning: (service: string) => `Proxy is not running, not starting service '${service}'`, // original
+  /** a service's fail_reason when its proxy went away */
+  proxyStopped: () => "proxy stopped", // original
 } as const;
