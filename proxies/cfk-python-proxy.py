@@ -190,7 +190,14 @@ class Proxy:
         own_session = not c.get("no_new_session")
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as e:  # no worker at all: a failed start for cfkd
+            for fd in (*(out or ()), *(err or ())):
+                os.close(fd)
+            self.say(f"cannot fork {name}: {e}", "err")
+            self.pipes.send_status(status="stopped", name=name, pid=None, exit_status=127 << 8)
+            return
         if pid == 0:
             run_child(name, c, out and out[1], err and err[1], self.sockets, own_session)  # never returns
         for pipe, stream in ((out, "out"), (err, "err")):

@@ -123,9 +123,12 @@ export class Proxy implements ProxyLink {
     this.checkIdle();
   }
 
-  /** cfkd exits: nothing of the proxy may outlive it. */
+  /** cfkd exits now: nothing of the proxy may outlive it, its workers included. */
   kill(): void {
-    if (this.run) killGroup(this.run.pid);
+    const run = this.run;
+    if (!run) return;
+    this.loseServices(run);
+    killGroup(run.pid);
   }
 
   /** An auto proxy stops when none of its services is up or about to retry. */
@@ -231,17 +234,22 @@ export class Proxy implements ProxyLink {
     else this.world.log.event("error", `proxy '${this.name}' abnormal termination: ${exitReason(code, signal)}`, run.pid);
     // workers left in the proxy's own group (no_new_session) go with it
     sendSignal(-run.pid, SIGKILL);
-    for (const [svc, r] of [...this.runOf]) {
-      if (r !== run) continue;
-      this.runOf.delete(svc);
-      if (svc.up && svc.runningUnder === this) svc.dispatch({ kind: "lost", reason: msg.proxyStopped(), alive: true });
-    }
+    this.loseServices(run);
     const waiting = [...run.deferred].filter((s) => s.up && s.pid === null && s.runningUnder === this);
     if (!this.run && (run.relaunch || waiting.length > 0)) {
       const err = this.launch(waiting);
       if (err !== null) for (const svc of waiting) svc.dispatch({ kind: "spawnFailed", reason: err });
     }
     this.world.onChange(this);
+  }
+
+  /** The services of a run that has ended lose their proxy (their workers, if any, are killed). */
+  private loseServices(run: Run): void {
+    for (const [svc, r] of [...this.runOf]) {
+      if (r !== run) continue;
+      this.runOf.delete(svc);
+      if (svc.up && svc.runningUnder === this) svc.dispatch({ kind: "lost", reason: msg.proxyStopped(), alive: true });
+    }
   }
 
   private onStatus(run: Run, line: string): void {
