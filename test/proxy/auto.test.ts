@@ -117,3 +117,23 @@ test("the proxy gets its three pipes at 3, 4, 5 and nothing else of cfkd's; its 
   expect(fds(direct!)).toEqual([0, 1, 2]);
   await d.ok("command stop all");
 });
+
+test("a proxy that comes and goes leaves no descriptor behind in cfkd", async () => {
+  await using d2 = await DaemonProcess.start();
+  await d2.ok(`proxy lp cmd=perl ${PERL_PROXY}`);
+  await d2.ok(`proxy lp service l1 cmd=["sleep","100"]`);
+  await d2.ok("service l1 startwait_secs=0");
+  const fdCount = () => readdirSync(`/proc/${d2.pid}/fd`).length;
+  const cycle = async () => {
+    await d2.ok("command start service l1");
+    await waitState(d2, "l1", "running");
+    await d2.ok("command stop service l1");
+    await waitFor(async () => (await proxyStatus(d2)).lp![0] === "down", "lp down");
+  };
+  await cycle();
+  await waitFor(() => fdCount(), "a descriptor count");
+  const baseline = fdCount();
+  for (let i = 0; i < 4; i++) await cycle();
+  await waitFor(() => fdCount() <= baseline, `cfkd back to ${baseline} descriptors`);
+  expect(fdCount()).toBeLessThanOrEqual(baseline);
+});
