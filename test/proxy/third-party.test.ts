@@ -57,6 +57,20 @@ test("three services through a third-party proxy: states, pids, logs, stop, resp
   expect(ppid(Number(again[2]))).toBe(Number(proxyPid));
   expect(logText(d)).toContain("child c terminated abnormally: Received signal 9");
 
+  // restart goes through the proxy twice: stop, then start
+  const aPid = running[0]![2];
+  expect(await d.ok("command restart service a")).toEqual(["done 1"]);
+  const restarted = await waitFor(async () => {
+    const s = await d.status("a");
+    return s[1] === "running" && s[2] !== aPid ? s : null;
+  }, "a running again with a new pid");
+  expect(ppid(Number(restarted[2]))).toBe(Number(proxyPid));
+  expect(alive(Number(aPid))).toBe(false);
+
+  // destroy: stopped through the proxy, then forgotten
+  await d.request("command destroy service b");
+  await waitFor(async () => !(await d.ok("command list")).includes("b"), "b forgotten");
+
   // stop the last ones: the auto proxy goes away with them
   await d.ok("command stop all");
   await waitFor(async () => (await proxyStatus(d)).tp![0] === "down", "the proxy to stop");

@@ -153,6 +153,7 @@ export class Proxy implements ProxyLink {
     const run = this.run;
     if (run?.stopping) {
       run.deferred.add(svc);
+      this.runOf.delete(svc); // it no longer belongs to the run that ends
       return started;
     }
     if (run) this.send(run, svc);
