@@ -40,9 +40,12 @@ describe("status lines", () => {
     ['{"status":"stopped","name":"a","pid":42,"exit_status":139}', { kind: "stopped", name: "a", pid: 42, code: null, signal: 11 }], // core dumped
     ['{"status":"stopped","name":"a","pid":null,"exit_status":256}', { kind: "stopped", name: "a", pid: null, code: 1, signal: null }],
     ['{"status":"stopped","name":"a","pid":42}', { kind: "stopped", name: "a", pid: 42, code: null, signal: null }],
-    ['{"status":"started","name":"a"}', { kind: "invalid", why: "started 'a' without a pid" }],
-    ['{"status":"started","name":"a","pid":0}', { kind: "invalid", why: "started 'a' without a pid" }],
-    ['{"status":"started","name":"a","pid":-5}', { kind: "invalid", why: "started 'a' without a pid" }],
+    ['{"status":"started","name":"a"}', { kind: "invalid", why: "started 'a' without a valid pid" }],
+    ['{"status":"started","name":"a","pid":0}', { kind: "invalid", why: "started 'a' without a valid pid" }],
+    ['{"status":"started","name":"a","pid":1}', { kind: "invalid", why: "started 'a' without a valid pid" }], // -1 is everything
+    ['{"status":"started","name":"a","pid":-5}', { kind: "invalid", why: "started 'a' without a valid pid" }],
+    ['{"status":"started","name":"a","pid":1e300}', { kind: "invalid", why: "started 'a' without a valid pid" }],
+    ['{"status":"stopped","name":"a","pid":1,"exit_status":0}', { kind: "stopped", name: "a", pid: null, code: 0, signal: null }],
     ['{"status":"paused","name":"a","pid":1}', { kind: "invalid", why: 'unknown status "paused"' }],
     ['{"status":"started","pid":1}', { kind: "invalid", why: "no service name" }],
     ['{"status":"started","name":["a"],"pid":1}', { kind: "invalid", why: "no service name" }],

@@ -93,8 +93,13 @@ export const bunSpawner: Spawner = (req, onExit) => {
   };
 };
 
-/** Send a signal; false when the target is already gone. */
+/**
+ * Send a signal; false when the target is already gone. Never to every
+ * process (-1), to cfkd's own group (0) or to cfkd itself: some pids come
+ * from proxies, and a confused proxy must not make cfkd kill the world.
+ */
 export function sendSignal(target: number, signal: number): boolean {
+  if (!Number.isSafeInteger(target) || target === 0 || target === -1 || Math.abs(target) === process.pid) return false;
   try {
     process.kill(target, signal);
     return true;

@@ -55,15 +55,17 @@ export function parseStatus(line: string): Status {
   if (o === null || typeof o !== "object" || Array.isArray(o)) return { kind: "invalid", why: "not a JSON object" };
   const r = o as Record<string, unknown>;
   if (typeof r.name !== "string" || r.name === "") return { kind: "invalid", why: "no service name" };
-  const pid = integer(r.pid);
+  // a pid cfkd may signal: never 0 or 1 (-pid would be "everything")
+  const n = integer(r.pid);
+  const pid = n !== null && n > 1 ? n : null;
   switch (r.status) {
     case "started":
-      if (pid === null || pid <= 0) return { kind: "invalid", why: `started '${r.name}' without a pid` };
+      if (pid === null) return { kind: "invalid", why: `started '${r.name}' without a valid pid` };
       return { kind: "started", name: r.name, pid };
     case "stopped": {
       const w = integer(r.exit_status);
       const exit = w === null ? null : decodeWait(w);
-      return { kind: "stopped", name: r.name, pid: pid !== null && pid > 0 ? pid : null, code: exit?.code ?? null, signal: exit?.signal ?? null };
+      return { kind: "stopped", name: r.name, pid, code: exit?.code ?? null, signal: exit?.signal ?? null };
     }
     default:
       return { kind: "invalid", why: `unknown status ${JSON.stringify(r.status)}` };
