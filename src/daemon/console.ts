@@ -24,6 +24,7 @@ import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { tokenMatches } from "./auth.ts";
+import * as libc from "./os/libc.ts";
 
 export const MAX_REQUEST = 64 * 1024;
 const OUT_HIGH = 64 * 1024;
@@ -83,6 +84,11 @@ export class Console {
     } else {
       this.listener = Bun.listen<Conn>({ hostname: a.host, port: a.port, socket });
     }
+    // Bun listens with a backlog of 512: a burst of clients while the daemon
+    // is busy (starting hundreds of services) would be refused. Ask for the
+    // system's maximum; the kernel clamps it to somaxconn.
+    const fd = (this.listener as unknown as { fd?: number }).fd;
+    if (typeof fd === "number") libc.listen(fd, 0x7fffffff);
   }
 
   /** The real TCP port (when listening on port 0). */

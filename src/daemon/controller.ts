@@ -12,20 +12,23 @@ import { Service, type ServiceWorld } from "./service/service.ts";
 import { Proxy } from "./proxy/proxy.ts";
 import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
+import { Sockets } from "./sockets.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
-  /** a proxy's spawn request (SPEC §7), or why it cannot be made */
-  prepareProxy(props: ProxyProps, argv: string[]): SpawnRequest | string;
+  /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
+  prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
   version: string;
   /** called once by `command shutdown`, after the reply is queued */
   requestShutdown(): void;
+  /** shared listening sockets (SPEC §3.3); a private registry when absent */
+  sockets?: Sockets;
 };
 
 /** Per-connection facts the controller needs: a read-only console (SPEC §10). */
 export type Session = { readonly readonly: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -35,14 +38,19 @@ type Handler = (args: string[]) => Reply;
 
 const ok = (body: string[] = []): Reply => ({ body });
 const fail = (error: string): Reply => ({ body: [], error });
+/** OK, or the error a registry call returned. */
+const done = (error: string | null): Reply => (error === null ? ok() : fail(error));
 
 export class Controller {
   private services = new Map<string, Service>();
   private proxies = new Map<string, Proxy>();
   private downWaiters = new Set<() => void>();
   shuttingDown = false;
+  readonly sockets: Sockets;
 
-  constructor(private readonly world: ControllerWorld) {}
+  constructor(private readonly world: ControllerWorld) {
+    this.sockets = world.sockets ?? new Sockets(world.log);
+  }
 
   /** Run one request (anything but `exit`, which the console handles). */
   execute(req: Request, session: Session = { readonly: false }): Reply {
@@ -58,6 +66,7 @@ export class Controller {
         case "declare":
           if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
           if (req.target === "proxy") return this.declareProxy(req.name, req.prop, req.value);
+          if (req.target === "socket") return done(this.sockets.declare(req.name, req.prop, req.value));
           return fail(`${req.target} declarations are not supported yet`);
         case "proxyService": {
           const r = this.declareService(req.service, req.prop, req.value);
@@ -135,7 +144,7 @@ export class Controller {
     if (!p) {
       p = new Proxy(name, {
         ...this.world,
-        prepare: (proxy, argv) => this.world.prepareProxy(proxy.props, argv),
+        prepare: (proxy, argv) => this.world.prepareProxy(proxy.name, proxy.props, argv, proxy.socketsNeeded()),
         onChange: () => this.wakeDownWaiters(),
       });
       this.proxies.set(name, p);
@@ -252,6 +261,9 @@ export class Controller {
       const sorted = [...this.proxies.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
       return ok(sorted.map((p) => proxyStatusToWire({ name: p.name, status: p.isUp ? "up" : "down", pid: p.pid })));
     },
+    bind: (a) => this.socketCommand("bind", a),
+    unbind: (a) => this.socketCommand("unbind", a),
+    sockets: (a) => this.socketList(a),
     shutdown: () => {
       if (!this.shuttingDown) {
         this.shuttingDown = true;
@@ -267,6 +279,25 @@ export class Controller {
     if (!p) return fail(msg.noValidProxy());
     const err = action(p);
     return err === null ? ok() : fail(err);
+  }
+
+  /** `bind NAME` / `unbind NAME` [ext]. */
+  private socketCommand(verb: "bind" | "unbind", args: string[]): Reply {
+    if (args.length !== 1) return fail(msg.socketArity(verb));
+    return done(this.sockets[verb](args[0]!));
+  }
+
+  /** `sockets [NAME...]` [ext]: name, address, bound|unbound, services that use it. */
+  private socketList(args: string[]): Reply {
+    const socks = this.sockets;
+    const unknown = args.find((n) => !socks.get(n));
+    if (unknown !== undefined) return fail(msg.unknownSocket(unknown));
+    const chosen = socks.list().filter((s) => args.length === 0 || args.includes(s.name));
+    const users = (name: string) =>
+      this.list()
+        .filter((svc) => svc.props.tie_stdin_to === name || svc.props.listen_fds.includes(name))
+        .map((svc) => svc.name);
+    return ok(chosen.map((s) => socks.describe(s, users(s.name))));
   }
 
   private query(args: string[], line: (s: Service) => string): Reply {

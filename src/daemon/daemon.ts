@@ -11,6 +11,7 @@ import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
+import { Sockets } from "./sockets.ts";
 import { plainLog, type DaemonLog } from "./logging/types.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
@@ -62,7 +63,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
   baseEnv.CFKD_HOME = home;
-  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>() };
+  const sockets = new Sockets(log);
+  const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>(), sockets };
   const baseSpawner = o.spawner ?? bunSpawner;
   const spawner: Spawner = (req, onExit) => {
     try {
@@ -80,8 +82,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     random: Math.random,
     version: VERSION,
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
-    prepareProxy: (props, argv) => prepareProxyLaunch(launchCtx, props, argv),
+    prepareProxy: (name, props, argv, needs) => prepareProxyLaunch(launchCtx, name, props, argv, needs),
     requestShutdown: () => void shutdown(),
+    sockets,
   });
   const consoleFor = (address: Address, readonly: boolean) =>
     new Console({
@@ -103,6 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
       controller.killProxies();
+      sockets.unbindAll();
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
@@ -120,6 +124,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     for (const c of consoles) c.close();
     controller.stopAll();
+    sockets.unbindAll();
     lock.release();
     throw e;
   }

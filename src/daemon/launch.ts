@@ -9,6 +9,8 @@ import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
 import type { ProxyProps } from "./proxy/props.ts";
 import { FIRST_SOCKET_FD, pipeEnv } from "./proxy/protocol.ts";
+import { LISTEN_VARS, type Sockets } from "./sockets.ts";
+import { msg } from "../protocol/messages.ts";
 
 export type LaunchContext = {
   /** cfkd's own environment, plus CFKD_HOME */
@@ -16,12 +18,8 @@ export type LaunchContext = {
   defaultCwd: string;
   /** program name + PATH → absolute path (see resolveProgram) */
   programs: Map<string, string>;
-  /**
-   * HOOK (shared sockets, SPEC §7): every bound socket for a proxy, placed
-   * in the child at firstFd, firstFd+1, … and named `_CFK_SOCK_<name>=<fd>`
-   * in `env`. The sockets registry plugs in here (Sockets.forProxy).
-   */
-  proxySockets?: (firstFd: number) => { fds: number[]; env: Record<string, string> };
+  /** shared listening sockets (`tie_stdin_to`, `listen_fds`; every bound one for proxies) */
+  sockets?: Pick<Sockets, "forService" | "forProxy" | "acquire">;
 };
 
 /**
@@ -57,6 +55,11 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
   }
   const ids = resolveIds(p.user, p.group);
   if (typeof ids === "string") return ids;
+  // cfkd's own socket-activation variables are not the service's
+  for (const k of LISTEN_VARS) if (!Object.hasOwn(p.env, k)) delete env[k];
+  const socks = ctx.sockets?.forService(svc.name, p.tie_stdin_to, p.listen_fds) ?? { extraFds: [], env: {}, listenPid: false };
+  if (typeof socks === "string") return socks;
+  Object.assign(env, socks.env);
   return {
     argv: resolveProgram(ctx, argv, env.PATH),
     env,
@@ -66,9 +69,11 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
     gid: ids.gid,
     umask: p.umask ?? undefined,
     priority: p.priority ?? undefined,
-    stdin: "ignore",
+    stdin: socks.stdin ?? "ignore",
     stdout: p.ignore_stdout ? "ignore" : "pipe",
     stderr: p.ignore_stderr ? "ignore" : "pipe",
+    extraFds: socks.extraFds,
+    listenPid: socks.listenPid,
   };
 }
 
@@ -95,10 +100,16 @@ function resolveIds(user: string | null, group: string | null): { uid?: number; 
 /**
  * A proxy's spawn request (SPEC §7): cfkd's environment plus the proxy's
  * additions, the three pipes announced in `_CFK_*_FD`, every bound socket
- * after them, stdout/stderr captured as the proxy's own log.
+ * after them as `_CFK_SOCK_<name>`, stdout/stderr captured as the proxy's
+ * own log. The sockets its services tie their stdin to are bound first
+ * when they are not yet: the proxy only ever has what it was started with.
  */
-export function prepareProxyLaunch(ctx: LaunchContext, p: ProxyProps, argv: string[]): SpawnRequest | string {
-  const socks = ctx.proxySockets?.(FIRST_SOCKET_FD) ?? { fds: [], env: {} };
+export function prepareProxyLaunch(ctx: LaunchContext, name: string, p: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string {
+  for (const sock of needs) {
+    const r = ctx.sockets?.acquire(sock, `proxy ${name}`) ?? msg.unknownSocket(sock);
+    if (typeof r === "string") return r;
+  }
+  const socks = ctx.sockets?.forProxy(FIRST_SOCKET_FD) ?? { fds: [], env: {} };
   const env: Record<string, string> = { ...ctx.baseEnv, ...p.env, ...pipeEnv(), ...socks.env };
   return {
     argv: resolveProgram(ctx, argv, env.PATH),

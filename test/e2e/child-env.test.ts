@@ -22,6 +22,11 @@ test("environment, cwd, descriptors and signals of a child", async () => {
   await using other = await d.client();
   await other.ok("service noise cmd=sleep 100");
   await other.ok("command start service noise");
+  const clients = await Promise.all(Array.from({ length: 20 }, () => d.client()));
+  // and a bound shared socket that e1 is not tied to
+  await other.ok("socket shared host=127.0.0.1");
+  await other.ok("socket shared service=0");
+  await other.ok("command bind shared");
   await d.ok("service e1 cmd=sleep 100");
   await d.ok("service e1 add_env=GREETING=hello world");
   await d.ok("service e1 add_env=EMPTY=");
@@ -37,6 +42,7 @@ test("environment, cwd, descriptors and signals of a child", async () => {
   expect(env.CFKD_HOME).toBe(d.home);
   expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(dir.path);
   expect(readdirSync(`/proc/${pid}/fd`).sort()).toEqual(["0", "1", "2"]);
+  for (const c of clients) await c[Symbol.asyncDispose]();
   expect(readlinkSync(`/proc/${pid}/fd/0`)).toBe("/dev/null");
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   expect(status).toMatch(/^SigIgn:\s+0+$/m);

@@ -1,19 +1,13 @@
 /**
  * Issue 6 acceptance 5: workers forked by the proxy accept on a shared
  * socket passed to the proxy as `_CFK_SOCK_<name>` and given to each worker
- * as its stdin (`tie_stdin_to`).
- *
- * Shared sockets (`socket NAME ...`, `command bind`) are their own module,
- * src/daemon/sockets.ts; until that module is part of the tree this test
- * is skipped by the runtime check below, never by a hard-coded skip.
+ * as its stdin (`tie_stdin_to`). Sockets the proxy's services need are bound
+ * before it starts; one bound after it started is a clear failed start.
  */
 import { expect, test } from "bun:test";
-import { existsSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
-import { DaemonProcess, ROOT, freePort, waitFor } from "../harness.ts";
-import { APP_DIR, PYTHON_PROXY, proxyStatus, waitState } from "./helpers.ts";
-
-const socketsAvailable = existsSync(join(ROOT, "src/daemon/sockets.ts"));
+import { readFileSync, readlinkSync } from "node:fs";
+import { DaemonProcess, freePort, waitFor } from "../harness.ts";
+import { APP_DIR, PERL_PROXY, PYTHON_PROXY, proxyStatus, waitState } from "./helpers.ts";
 
 /** One connection: the line the worker that accepted it sends. */
 async function hello(port: number): Promise<string> {
@@ -34,12 +28,12 @@ async function hello(port: number): Promise<string> {
   return promise;
 }
 
-test.skipIf(!socketsAvailable)("proxied workers accept on the shared socket tied to their stdin", async () => {
+test("proxied workers accept on the shared socket tied to their stdin", async () => {
   await using d = await DaemonProcess.start();
   const port = await freePort();
   await d.ok("socket web host=127.0.0.1");
   await d.ok(`socket web service=${port}`);
-  await d.ok("command bind web");
+  // not bound by hand: the proxy's first start binds what its services tie to
   await d.ok(`proxy py cmd=["python3","${PYTHON_PROXY}","--path","${APP_DIR}","--preload","app"]`);
   for (const w of ["w1", "w2"]) {
     await d.ok(`proxy py service ${w} cmd=app:accept_loop`);
@@ -51,7 +45,7 @@ test.skipIf(!socketsAvailable)("proxied workers accept on the shared socket tied
   const proxyPid = (await proxyStatus(d)).py![1]!;
   // the proxy got the socket under its name; each worker has it as fd 0
   const inode = await waitFor(() => {
-    const env = Bun.spawnSync(["cat", `/proc/${proxyPid}/environ`]).stdout.toString().split("\0");
+    const env = readFileSync(`/proc/${proxyPid}/environ`, "utf8").split("\0");
     const fd = env.find((v) => v.startsWith("_CFK_SOCK_web="))?.split("=")[1];
     return fd ? readlinkSync(`/proc/${proxyPid}/fd/${fd}`) : null;
   }, "_CFK_SOCK_web in the proxy");
@@ -70,4 +64,26 @@ test.skipIf(!socketsAvailable)("proxied workers accept on the shared socket tied
   await waitState(d, "w1", "stopped");
   expect(await hello(port)).toBe(`hello from ${pids[1]}`);
   await d.ok("command stop all");
+});
+
+test("a socket bound after the proxy started is not the proxy's: the start fails and says why", async () => {
+  await using d = await DaemonProcess.start();
+  await d.ok(`proxy late cmd=perl ${PERL_PROXY}`);
+  await d.ok("proxy late noauto=1");
+  await d.ok("command proxyup late");
+  await d.ok("socket s2 host=127.0.0.1");
+  await d.ok(`socket s2 service=${await freePort()}`);
+  await d.ok("command bind s2");
+  await d.ok(`proxy late service t1 cmd=["sleep","100"]`);
+  await d.ok("service t1 tie_stdin_to=s2");
+  await d.ok("service t1 respawn_on_fail=0");
+  await d.ok("command start service t1");
+  const s = await waitState(d, "t1", "fail");
+  expect(s[6]).toBe("socket 's2' was not bound when proxy 'late' started: restart the proxy");
+  // restarting the proxy is the cure
+  await d.ok("command proxydown late");
+  await waitFor(async () => (await proxyStatus(d)).late![0] === "down", "late down");
+  await d.ok("command proxyup late");
+  await d.ok("command start service t1");
+  await waitFor(async () => (await d.status("t1"))[2], "t1's pid");
 });

@@ -1,38 +1,287 @@
 /**
  * The one module that calls into libc through bun:ffi, for what Bun has no
- * API for. Loaded lazily: a daemon that never needs it never opens libc.
- * Platform constants live here too (Linux and macOS).
+ * API for: process priority, and the descriptor-level socket work behind
+ * shared listening sockets (close-on-exec duplicates, listen(2) backlogs,
+ * O_NONBLOCK, unix-domain binds, getsockname). Loaded lazily: a daemon that
+ * never needs it never opens libc. Platform constants live here too (Linux
+ * and macOS).
+ *
+ * Calls that fail return a `Failure` carrying errno and strerror's text
+ * (e.g. "Address already in use"); nothing here throws for an OS error.
  */
-import { dlopen, FFIType, suffix } from "bun:ffi";
+import { dlopen, FFIType, read, suffix } from "bun:ffi";
 
 const isMac = process.platform === "darwin";
 
-/** Platform constants. */
-export const C = {
+const linux = {
   PRIO_PROCESS: 0,
-} as const;
+  F_GETFD: 1,
+  F_SETFD: 2,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_DUPFD_CLOEXEC: 1030,
+  FD_CLOEXEC: 1,
+  O_NONBLOCK: 0o4000,
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 10,
+  SOCK_STREAM: 1,
+  SOL_SOCKET: 1,
+  SO_TYPE: 3,
+  SO_ACCEPTCONN: 30,
+  SOMAXCONN: 4096,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOENT: 2,
+  EINPROGRESS: 115,
+  ECONNREFUSED: 111,
+  EADDRINUSE: 98,
+  /** bytes of sun_path, including the terminating NUL */
+  UNIX_PATH_MAX: 108,
+};
+
+const darwin: typeof linux = {
+  PRIO_PROCESS: 0,
+  F_GETFD: 1,
+  F_SETFD: 2,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_DUPFD_CLOEXEC: 67,
+  FD_CLOEXEC: 1,
+  O_NONBLOCK: 0x4,
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 30,
+  SOCK_STREAM: 1,
+  SOL_SOCKET: 0xffff,
+  SO_TYPE: 0x1008,
+  SO_ACCEPTCONN: 0x2,
+  SOMAXCONN: 128,
+  EBADF: 9,
+  EAGAIN: 35,
+  ENOENT: 2,
+  EINPROGRESS: 36,
+  ECONNREFUSED: 61,
+  EADDRINUSE: 48,
+  UNIX_PATH_MAX: 104,
+};
+
+/** Platform constants. */
+export const C: Readonly<typeof linux> = isMac ? darwin : linux;
+
+/** An OS call that failed: errno and the C library's words for it. */
+export type Failure = { readonly failed: true; readonly errno: number; readonly message: string };
+
+export const isFailure = (x: unknown): x is Failure =>
+  typeof x === "object" && x !== null && (x as { failed?: unknown }).failed === true;
 
 function libcPath(): string {
   if (isMac) return `libc.${suffix}`;
   return "libc.so.6";
 }
 
-let lib: ReturnType<typeof open> | null = null;
+const I32 = FFIType.i32;
+
+// fcntl(2) is variadic. On x86-64 and Linux/arm64 a variadic int travels in
+// the same register as a fixed one, so a fixed 3-argument signature works.
+// Apple's arm64 ABI passes variadic arguments on the stack instead: there we
+// declare 8 fixed register arguments so that the 9th, the real `arg`, lands
+// where fcntl's va_arg reads it.
+const appleArm = isMac && process.arch === "arm64";
+const fcntlArgs = appleArm ? [I32, I32, I32, I32, I32, I32, I32, I32, I32] : [I32, I32, I32];
 
 function open() {
   return dlopen(libcPath(), {
-    setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
+    setpriority: { args: [I32, FFIType.u32, I32], returns: I32 },
+    [isMac ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
+    strerror: { args: [I32], returns: FFIType.cstring },
+    fcntl: { args: fcntlArgs, returns: I32 },
+    close: { args: [I32], returns: I32 },
+    socket: { args: [I32, I32, I32], returns: I32 },
+    bind: { args: [I32, FFIType.ptr, FFIType.u32], returns: I32 },
+    connect: { args: [I32, FFIType.ptr, FFIType.u32], returns: I32 },
+    listen: { args: [I32, I32], returns: I32 },
+    getsockname: { args: [I32, FFIType.ptr, FFIType.ptr], returns: I32 },
+    getsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.ptr], returns: I32 },
   });
 }
+
+let lib: ReturnType<typeof open> | null = null;
 
 function libc() {
   lib ??= open();
   return lib.symbols;
 }
 
+/** errno of the call that just failed; read at once, before anything else runs. */
+function errno(): number {
+  const s = libc() as unknown as Record<string, () => number | null>;
+  const p = s[isMac ? "__error" : "__errno_location"]!();
+  return p ? read.i32(p as never, 0) : 0;
+}
+
+/** strerror(3): the C library's text for an errno. */
+export function strerror(code: number): string {
+  return String(libc().strerror(code) ?? `errno ${code}`);
+}
+
+/** Turn a -1 return into a Failure (errno read at once). */
+function check(r: number, what: string): number | Failure {
+  if (r !== -1) return r;
+  const e = errno();
+  return { failed: true, errno: e, message: e ? strerror(e) : `${what} failed` };
+}
+
+function fcntl(fd: number, cmd: number, arg: number): number {
+  const f = libc().fcntl as unknown as (...a: number[]) => number;
+  return appleArm ? f(fd, cmd, 0, 0, 0, 0, 0, 0, arg) : f(fd, cmd, arg);
+}
+
 /** setpriority(PRIO_PROCESS, pid, prio); returns an error text or null. */
 export function setPriority(pid: number, prio: number): string | null {
   const r = libc().setpriority(C.PRIO_PROCESS, pid, prio);
   return r === 0 ? null : `setpriority(${pid}, ${prio}) failed`;
+}
+
+/** fcntl(fd, F_DUPFD_CLOEXEC, 3): a close-on-exec duplicate numbered 3 or above. */
+export function dupCloexec(fd: number): number | Failure {
+  return check(fcntl(fd, C.F_DUPFD_CLOEXEC, 3), "fcntl(F_DUPFD_CLOEXEC)");
+}
+
+/** Is the close-on-exec flag set on fd? */
+export function isCloexec(fd: number): boolean | Failure {
+  const r = check(fcntl(fd, C.F_GETFD, 0), "fcntl(F_GETFD)");
+  return typeof r === "number" ? (r & C.FD_CLOEXEC) !== 0 : r;
+}
+
+/** Is O_NONBLOCK set on fd's open file description? */
+export function isNonblocking(fd: number): boolean | Failure {
+  const r = check(fcntl(fd, C.F_GETFL, 0), "fcntl(F_GETFL)");
+  return typeof r === "number" ? (r & C.O_NONBLOCK) !== 0 : r;
+}
+
+/**
+ * Set or clear O_NONBLOCK. It belongs to the open file description, so it
+ * applies to every duplicate of the socket, in the daemon and in children.
+ */
+export function setNonblocking(fd: number, on: boolean): Failure | null {
+  const flags = check(fcntl(fd, C.F_GETFL, 0), "fcntl(F_GETFL)");
+  if (typeof flags !== "number") return flags;
+  const want = on ? flags | C.O_NONBLOCK : flags & ~C.O_NONBLOCK;
+  if (want === flags) return null;
+  const r = check(fcntl(fd, C.F_SETFL, want), "fcntl(F_SETFL)");
+  return typeof r === "number" ? null : r;
+}
+
+/** listen(2): (re)sets the backlog of a socket. */
+export function listen(fd: number, backlog: number): Failure | null {
+  const r = check(libc().listen(fd, backlog), "listen");
+  return typeof r === "number" ? null : r;
+}
+
+/** close(2). */
+export function close(fd: number): Failure | null {
+  const r = check(libc().close(fd), "close");
+  return typeof r === "number" ? null : r;
+}
+
+/** getsockopt(SOL_SOCKET, SO_ACCEPTCONN): is fd a socket in listening state? */
+export function isListening(fd: number): boolean | Failure {
+  const v = new Int32Array(1);
+  const len = new Uint32Array([4]);
+  const r = check(libc().getsockopt(fd, C.SOL_SOCKET, C.SO_ACCEPTCONN, v, len), "getsockopt");
+  return typeof r === "number" ? v[0] !== 0 : r;
+}
+
+/** A decoded socket address. */
+export type SockName =
+  | { family: "inet" | "inet6"; port: number; addr: Uint8Array }
+  | { family: "unix"; path: string }
+  | { family: "other"; code: number };
+
+/** getsockname(2), decoded. */
+export function getSockName(fd: number): SockName | Failure {
+  const buf = new Uint8Array(128); // sizeof(struct sockaddr_storage)
+  const len = new Uint32Array([buf.length]);
+  const r = check(libc().getsockname(fd, buf, len), "getsockname");
+  if (typeof r !== "number") return r;
+  const family = isMac ? buf[1]! : buf[0]! | (buf[1]! << 8);
+  const port = (buf[2]! << 8) | buf[3]!;
+  if (family === C.AF_INET) return { family: "inet", port, addr: buf.slice(4, 8) };
+  if (family === C.AF_INET6) return { family: "inet6", port, addr: buf.slice(8, 24) };
+  if (family === C.AF_UNIX) {
+    const end = Math.min(len[0]!, buf.length);
+    const raw = buf.subarray(2, end);
+    const nul = raw.indexOf(0);
+    return { family: "unix", path: Buffer.from(nul >= 0 ? raw.subarray(0, nul) : raw).toString() };
+  }
+  return { family: "other", code: family };
+}
+
+/** struct sockaddr_un for path, or a Failure when the path cannot fit. */
+function sockaddrUn(path: string): Uint8Array | Failure {
+  const bytes = Buffer.from(path);
+  if (bytes.length === 0 || bytes.length >= C.UNIX_PATH_MAX || bytes.includes(0)) {
+    return { failed: true, errno: 0, message: `unix socket path must be 1 to ${C.UNIX_PATH_MAX - 1} bytes` };
+  }
+  const sa = new Uint8Array(2 + C.UNIX_PATH_MAX);
+  if (isMac) {
+    sa[0] = sa.length;
+    sa[1] = C.AF_UNIX;
+  } else {
+    sa[0] = C.AF_UNIX & 0xff;
+    sa[1] = C.AF_UNIX >> 8;
+  }
+  sa.set(bytes, 2);
+  return sa;
+}
+
+/** socket(AF_UNIX, SOCK_STREAM) moved to a close-on-exec fd ≥ 3. */
+function unixSocket(): number | Failure {
+  const raw = check(libc().socket(C.AF_UNIX, C.SOCK_STREAM, 0), "socket");
+  if (typeof raw !== "number") return raw;
+  const fd = dupCloexec(raw);
+  close(raw);
+  return fd;
+}
+
+/**
+ * A listening unix-domain socket at path: socket, bind, listen. The caller
+ * removes a stale file first. Returns a close-on-exec fd ≥ 3.
+ */
+export function listenUnix(path: string, backlog: number): number | Failure {
+  const sa = sockaddrUn(path);
+  if (isFailure(sa)) return sa;
+  const fd = unixSocket();
+  if (typeof fd !== "number") return fd;
+  const r = check(libc().bind(fd, sa, sa.length), "bind");
+  const err = typeof r === "number" ? listen(fd, backlog) : r;
+  if (err) {
+    close(fd);
+    return err;
+  }
+  return fd;
+}
+
+/**
+ * Does a process listen on the unix socket at path? A non-blocking connect
+ * answers at once: refused means the file is stale; success, or "try again"
+ * (its backlog is full), means it is alive.
+ */
+export function unixSocketAnswers(path: string): boolean | Failure {
+  const sa = sockaddrUn(path);
+  if (isFailure(sa)) return sa;
+  const fd = unixSocket();
+  if (typeof fd !== "number") return fd;
+  try {
+    const nb = setNonblocking(fd, true);
+    if (nb) return nb;
+    const r = check(libc().connect(fd, sa, sa.length), "connect");
+    if (typeof r === "number") return true;
+    if (r.errno === C.EAGAIN || r.errno === C.EINPROGRESS) return true;
+    if (r.errno === C.ECONNREFUSED || r.errno === C.ENOENT) return false;
+    return r;
+  } finally {
+    close(fd);
+  }
 }

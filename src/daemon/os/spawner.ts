@@ -5,6 +5,8 @@
  * close-on-exec and resets signal dispositions and the mask in the child).
  */
 import { connect, type Socket } from "node:net";
+import { accessSync, constants, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { signalNumber } from "../service/signals.ts";
 import { setPriority } from "./libc.ts";
 
@@ -30,7 +32,43 @@ export type SpawnRequest = {
   channels?: number;
   /** descriptors to pass after the channels (fds 3, 4, … when there are none) */
   extraFds?: number[];
+  /** set LISTEN_PID to the child's own pid (systemd socket activation) */
+  listenPid?: boolean;
 };
+
+/**
+ * LISTEN_PID must be the pid of the process that finally runs, which is
+ * known only after the fork: go through /bin/sh, whose `$$` is that pid
+ * since `exec` keeps it. The status pid stays the real program's.
+ */
+const LISTEN_PID_SH = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
+
+function withListenPid(req: SpawnRequest): string[] {
+  checkExecutable(req.argv[0]!, req);
+  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...req.argv];
+}
+
+/**
+ * Throw what a direct spawn of `prog` would (same code, same words), so a
+ * missing program fails the start instead of becoming sh's exit 127.
+ */
+function checkExecutable(prog: string, req: SpawnRequest): void {
+  if (!prog.includes("/")) {
+    if (Bun.which(prog, { PATH: req.env.PATH ?? "", cwd: req.cwd })) return;
+    throw Object.assign(new Error(`Executable not found in $PATH: "${prog}"`), { code: "ENOENT" });
+  }
+  let code: string;
+  try {
+    const full = resolve(req.cwd ?? process.cwd(), prog);
+    accessSync(full, constants.X_OK);
+    if (statSync(full).isFile()) return;
+    code = "EACCES";
+  } catch (e) {
+    code = (e as { code?: string }).code ?? "ENOENT";
+  }
+  const words: Record<string, string> = { ENOENT: "no such file or directory", EACCES: "permission denied" };
+  throw Object.assign(new Error(`${code}: ${words[code] ?? "cannot execute"}, posix_spawn '${prog}'`), { code });
+}
 
 export type Child = {
   pid: number;
@@ -60,7 +98,7 @@ export const bunSpawner: Spawner = (req, onExit) => {
   let proc;
   try {
     proc = Bun.spawn({
-      cmd: req.argv,
+      cmd: req.listenPid ? withListenPid(req) : req.argv,
       env: req.env,
       cwd: req.cwd,
       detached: req.newSession,

@@ -3,7 +3,8 @@
  * services' rules, and `noauto`. Pure: a bad value is reported, never thrown.
  */
 import { parseBool } from "../../protocol/values.ts";
-import { commonSetters, propertySetter, type CommonProps } from "../service/props.ts";
+import { applyProp, type SetResult } from "../props-table.ts";
+import { commonSetters, envField, type CommonProps } from "../service/props.ts";
 
 export type ProxyProps = CommonProps & {
   /** started with `command proxyup` only (default: auto) */
@@ -14,16 +15,17 @@ export function defaultProxyProps(): ProxyProps {
   return { cmd: null, desc: "", noauto: false, env: {} };
 }
 
-/** Set one proxy property; `value` null means unset. */
-export const setProxyProp = propertySetter<ProxyProps>(
-  {
-    ...commonSetters,
-    noauto: (p, v) => {
-      const b = parseBool(v);
-      if (b === undefined) return false;
-      p.noauto = b;
-      return true;
-    },
+const setters = {
+  ...commonSetters,
+  noauto: (p: ProxyProps, v: string) => {
+    const b = parseBool(v);
+    if (b === undefined) return false;
+    p.noauto = b;
+    return true;
   },
-  defaultProxyProps,
-);
+};
+
+/** Set one proxy property; `value` null means unset (back to the default). */
+export function setProxyProp(p: ProxyProps, prop: string, value: string | null): SetResult {
+  return applyProp<ProxyProps>(setters, defaultProxyProps, p, prop, value, envField);
+}

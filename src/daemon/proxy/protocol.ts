@@ -13,6 +13,9 @@ export const STATUS_FD = 4;
 export const LOG_FD = 5;
 export const FIRST_SOCKET_FD = 6;
 
+/** `_CFK_SOCK_<name>=<fd>` names each bound socket passed to the proxy. */
+export const SOCK_PREFIX = "_CFK_SOCK_";
+
 /** The variables that announce the pipes to the proxy. */
 export function pipeEnv(): Record<string, string> {
   return { _CFK_COMMAND_FD: String(COMMAND_FD), _CFK_STATUS_FD: String(STATUS_FD), _CFK_LOG_FD: String(LOG_FD) };

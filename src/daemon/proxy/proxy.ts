@@ -27,7 +27,7 @@ import type { ProxyLink, Started } from "../service/driver.ts";
 import { exitReason, SIGKILL, SIGTERM } from "../service/machine.ts";
 import type { Service } from "../service/service.ts";
 import { defaultProxyProps, type ProxyProps } from "./props.ts";
-import { COMMAND_FD, LOG_FD, parseLogLine, parseStatus, startCommand, STATUS_FD, stopCommand } from "./protocol.ts";
+import { COMMAND_FD, LOG_FD, parseLogLine, parseStatus, SOCK_PREFIX, startCommand, STATUS_FD, stopCommand } from "./protocol.ts";
 
 export type ProxyWorld = {
   spawner: Spawner;
@@ -54,6 +54,8 @@ class Run {
   constructor(
     readonly pid: number,
     private readonly commands: Socket,
+    /** the shared sockets this run was given (`_CFK_SOCK_<name>`) */
+    readonly sockets: ReadonlySet<string>,
   ) {}
 
   send(line: string): void {
@@ -99,6 +101,12 @@ export class Proxy implements ProxyLink {
   detach(svc: Service): void {
     if (this.services.get(svc.name) === svc) this.services.delete(svc.name);
     if (!svc.up) this.runOf.delete(svc);
+  }
+
+  /** The shared sockets its services tie their stdin to: bound before the proxy starts. */
+  socketsNeeded(): string[] {
+    const names = [...this.services.values()].map((s) => s.props.tie_stdin_to);
+    return [...new Set(names.filter((n): n is string => n !== null))];
   }
 
   /** `command proxyup`: null, or why the proxy cannot run. */
@@ -156,6 +164,8 @@ export class Proxy implements ProxyLink {
       this.runOf.delete(svc); // it no longer belongs to the run that ends
       return started;
     }
+    const tie = svc.props.tie_stdin_to;
+    if (run && tie !== null && !run.sockets.has(tie)) return msg.socketNotInProxy(tie, this.name);
     if (run) this.send(run, svc);
     else {
       const blocked = this.blocked(svc.name);
@@ -197,7 +207,8 @@ export class Proxy implements ProxyLink {
       return osReason(e);
     }
     const [commands, status, logs] = [COMMAND_FD, STATUS_FD, LOG_FD].map((fd) => child.channels[fd - COMMAND_FD]!);
-    run = new Run(child.pid, commands!);
+    const sockets = new Set(Object.keys(req.env).filter((k) => k.startsWith(SOCK_PREFIX)).map((k) => k.slice(SOCK_PREFIX.length)));
+    run = new Run(child.pid, commands!, sockets);
     this.run = run;
     const pid = child.pid;
     const ended = run;

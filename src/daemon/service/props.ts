@@ -4,6 +4,7 @@
  */
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "./signals.ts";
+import { applyProp, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type Cmd = string | string[];
 
@@ -55,9 +56,9 @@ export function defaultProps(): ServiceProps {
   };
 }
 
-export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+export type { SetResult };
 
-type Setter = (p: ServiceProps, v: string) => boolean;
+type Setter = PropSetter<ServiceProps>;
 
 const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr"): Setter =>
   (p, v) => {
@@ -186,26 +187,15 @@ const setters: Record<string, Setter> = {
 export const PROPERTY_NAMES = Object.keys(setters);
 
 /**
- * A property setter over a table: set one property on a props object in
- * place. `value` null means unset: the property goes back to its default
- * (add_env: clears all additions).
+ * Set one property on a copy-free props object. `value` null means unset:
+ * the property goes back to its default (add_env: clears all additions).
  */
-export function propertySetter<P extends object>(table: Record<string, (p: P, v: string) => boolean>, defaults: () => P) {
-  return (p: P, prop: string, value: string | null): SetResult => {
-    const set = Object.hasOwn(table, prop) ? table[prop] : undefined;
-    if (!set) return { ok: false, error: "property" };
-    if (value === null) {
-      const d = defaults() as Record<string, unknown>;
-      const key = prop === "add_env" ? "env" : prop;
-      (p as Record<string, unknown>)[key] = d[key];
-      return { ok: true };
-    }
-    return set(p, value) ? { ok: true } : { ok: false, error: "value" };
-  };
+export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
+  return applyProp(setters, defaultProps, p, prop, value, envField);
 }
 
-/** Set one service property (see propertySetter). */
-export const setProp = propertySetter(setters, defaultProps);
+/** `add_env` has no field of its own: unsetting it clears `env`. */
+export const envField = (prop: string) => (prop === "add_env" ? "env" : prop);
 
 /** The `cmd` as text: strings as they are, arrays as their JSON. */
 export function cmdText(cmd: Cmd | null): string {

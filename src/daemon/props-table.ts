@@ -1,0 +1,32 @@
+/**
+ * The rule every declaration (`service`, `socket`, `proxy`) follows to set a
+ * property from a table of setters (SPEC §3.1): unknown property, bad value,
+ * or an empty value that puts the property back to its default. Pure.
+ */
+
+export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+
+/** Parse `v` into `p`; false when the value is invalid (p left unchanged). */
+export type Setter<P> = (p: P, v: string) => boolean;
+
+/**
+ * Set `prop` on `p` through `setters`; `value` null means unset, which
+ * restores the default of the field `field(prop)` (usually `prop` itself).
+ */
+export function applyProp<P extends object>(
+  setters: Record<string, Setter<P>>,
+  defaults: () => P,
+  p: P,
+  prop: string,
+  value: string | null,
+  field: (prop: string) => string = (x) => x,
+): SetResult {
+  const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
+  if (!set) return { ok: false, error: "property" };
+  if (value === null) {
+    const key = field(prop);
+    (p as Record<string, unknown>)[key] = (defaults() as Record<string, unknown>)[key];
+    return { ok: true };
+  }
+  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+}
