@@ -93,6 +93,8 @@ test("a proxy without cmd cannot run", async () => {
 });
 
 test("the proxy gets its three pipes at 3, 4, 5 and nothing else of cfkd's; its services do not get them", async () => {
+  await using held = await d.client(); // a console connection open in cfkd meanwhile
+  await held.ok("command version");
   await d.ok(`proxy fp cmd=perl ${PERL_PROXY}`);
   await d.ok("proxy fp add_env=PROXY_MARK=yes");
   await d.ok(`proxy fp service f1 cmd=["sleep","100"]`);
@@ -103,10 +105,11 @@ test("the proxy gets its three pipes at 3, 4, 5 and nothing else of cfkd's; its 
   const [, , worker] = await waitFor(async () => ((await d.status("f1"))[2] ? d.status("f1") : null), "f1's pid");
   const [, , direct] = await waitFor(async () => ((await d.status("direct1"))[2] ? d.status("direct1") : null), "direct1's pid");
   const fds = (pid: string) => readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
-  // perl may hold a descriptor of its own for the script; the pipes are sockets at 3, 4, 5
+  // the pipes are sockets at 3, 4, 5; anything after them is the proxy's own (its worker's output pipes)
   const proxyFds = fds(proxyPid!);
   expect(proxyFds.slice(0, 6)).toEqual([0, 1, 2, 3, 4, 5]);
   for (const fd of [3, 4, 5]) expect(readlinkSync(`/proc/${proxyPid}/fd/${fd}`)).toStartWith("socket:");
+  for (const fd of proxyFds.filter((f) => f > 5)) expect(readlinkSync(`/proc/${proxyPid}/fd/${fd}`)).toStartWith("pipe:");
   const vars = readFileSync(`/proc/${proxyPid}/environ`, "utf8").split("\0");
   expect(vars).toContain("_CFK_COMMAND_FD=3");
   expect(vars).toContain("_CFK_STATUS_FD=4");
