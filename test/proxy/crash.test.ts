@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { DaemonProcess, FIXTURES, alive, waitFor } from "../harness.ts";
-import { PERL_PROXY, logText, ppid, proxyStatus, waitState } from "./helpers.ts";
+import { PERL_PROXY, ppid, proxyStatus, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
 beforeAll(async () => {
@@ -46,7 +46,7 @@ test("SIGKILL of the proxy: fail 'proxy stopped', workers gone; proxyup brings b
   await waitFor(() => workers.every((w) => !alive(w)), "the orphaned workers to be killed");
   expect((await proxyStatus(d)).cp).toEqual(["down", ""]);
   expect((await d.status("k1"))[5]).toBe("cp!");
-  expect(logText(d)).toContain("proxy 'cp' abnormal termination: Received signal 9");
+  await waitLogText(d, "proxy 'cp' abnormal termination: Received signal 9");
   // an auto proxy is not restarted by itself after a crash
   expect((await proxyStatus(d)).cp![0]).toBe("down");
 

@@ -37,6 +37,11 @@ export function waitLog(d: DaemonProcess, category: string, message: string, ms 
   return waitFor(() => re.test(logText(d)) || null, `log '${category} - ${message}'`, ms);
 }
 
+/** Wait for some text anywhere in the log (cfkd's writes and our reads of them are asynchronous). */
+export function waitLogText(d: DaemonProcess, text: string, ms = 5000): Promise<true> {
+  return waitFor(() => logText(d).includes(text) || null, `'${text}' in the log`, ms);
+}
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The parent pid of a process, from /proc. */

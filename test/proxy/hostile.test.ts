@@ -1,8 +1,8 @@
 /** A broken proxy never hurts cfkd: garbage is logged, lies about pids are harmless. */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { DaemonProcess, FIXTURES, alive, waitFor } from "../harness.ts";
-import { logText, proxyStatus, waitState } from "./helpers.ts";
+import { DaemonProcess, FIXTURES, alive } from "../harness.ts";
+import { logText, proxyStatus, waitLogText, waitState } from "./helpers.ts";
 
 test("garbage statuses and log lines, foreign names, cfkd's own pid as a worker's", async () => {
   await using d = await DaemonProcess.start();
@@ -13,17 +13,16 @@ test("garbage statuses and log lines, foreign names, cfkd's own pid as a worker'
   await d.ok("command start service h1");
   const s = await waitState(d, "h1", "running");
   expect(Number(s[2])).toBe(d.pid); // the lie is shown, not acted on
-  await waitFor(() => logText(d).includes("logs for unknown service 'nosuch'"), "the log lines to be read");
-  const log = logText(d);
-  expect(log).toContain("proxy 'hp' sent a bad status (not JSON): not json");
-  expect(log).toContain("proxy 'hp' sent a bad status (started 'h1' without a valid pid)");
-  expect(log).toContain("proxy 'hp' reports started for 'nosuch', which it does not run");
-  expect(log).toContain("proxy.hp.err - no colons here");
-  expect(log).toMatch(/proxy\.hp\.err - x{65536}$/m); // a long line without colons: split at 64 KiB
+  await waitLogText(d, "logs for unknown service 'nosuch'");
+  await waitLogText(d, "proxy 'hp' sent a bad status (not JSON): not json");
+  await waitLogText(d, "proxy 'hp' sent a bad status (started 'h1' without a valid pid)");
+  await waitLogText(d, "proxy 'hp' reports started for 'nosuch', which it does not run");
+  await waitLogText(d, "proxy.hp.err - no colons here");
+  expect(logText(d)).toMatch(/proxy\.hp\.err - x{65536}$/m); // a long line without colons: split at 64 KiB
 
   // stop: the proxy does nothing; after stopwait cfkd's SIGKILL must not hit cfkd itself
   await d.ok("command stop service h1");
-  await waitFor(() => logText(d).includes("service h1 still running after 0.2s, killing"), "cfkd's SIGKILL");
+  await waitLogText(d, "service h1 still running after 0.2s, killing"); // cfkd's SIGKILL
   expect(alive(d.pid)).toBe(true);
   expect((await d.status("h1"))[1]).toBe("stopping");
   // the way out: take the proxy down

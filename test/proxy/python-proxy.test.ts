@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { DaemonProcess, alive, waitFor } from "../harness.ts";
-import { APP_DIR, PYTHON_PROXY, logText, ppid, proxyStatus, waitLog, waitState } from "./helpers.ts";
+import { APP_DIR, PYTHON_PROXY, logText, ppid, proxyStatus, waitLog, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
 beforeAll(async () => {
@@ -88,7 +88,7 @@ test("proxydown: the proxy stops its workers and exits; they fail with 'proxy st
   expect((await waitState(d, "w2", "fail"))[6]).toBe("proxy stopped");
   await waitFor(() => !alive(pid) && !alive(proxyPid), "the worker and the proxy to exit");
   await waitLog(d, "proxy.py.out", "cfk-python-proxy exits");
-  expect(logText(d)).toContain("proxy 'py' exited");
+  await waitLog(d, "cfkd", "proxy 'py' exited"); // a clean exit (0), once cfkd has seen it
 });
 
 test("a proxy that cannot preload its application dies; its service fails with it, the reason is in the log", async () => {
@@ -97,5 +97,5 @@ test("a proxy that cannot preload its application dies; its service fails with i
   await d.ok("command start service bw");
   expect((await waitState(d, "bw", "fail"))[6]).toBe("proxy stopped");
   await waitLog(d, "proxy.broken.err", "ModuleNotFoundError: No module named 'no_such_app'");
-  expect(logText(d)).toContain("proxy 'broken' abnormal termination: Exited with error 1");
+  await waitLogText(d, "proxy 'broken' abnormal termination: Exited with error 1");
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { DaemonProcess, alive, waitFor } from "../harness.ts";
-import { PERL_PROXY, logText, ppid, proxyStatus, waitLog, waitState } from "./helpers.ts";
+import { PERL_PROXY, ppid, proxyStatus, waitLog, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
 beforeAll(async () => {
@@ -55,7 +55,7 @@ test("three services through a third-party proxy: states, pids, logs, stop, resp
     return s[1] === "running" && s[2] !== String(cPid) ? s : null;
   }, "c respawned through the proxy");
   expect(ppid(Number(again[2]))).toBe(Number(proxyPid));
-  expect(logText(d)).toContain("child c terminated abnormally: Received signal 9");
+  await waitLogText(d, "child c terminated abnormally: Received signal 9");
 
   // restart goes through the proxy twice: stop, then start
   const aPid = running[0]![2];
