@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (o.daemon && !detached) {
-    const r = await launchDetached({ cmd: selfCommand(process.execPath, process.argv), env: process.env, cwd: process.cwd() });
+    const r = await launchDetached({ cmd: selfCommand(process.execPath, process.argv), argv0: process.argv0, env: process.env, cwd: process.cwd() });
     if (r.ok) return 0;
     process.stderr.write(`cfkd: ${r.reason}\n`);
     return 1;

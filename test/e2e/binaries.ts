@@ -1,13 +1,13 @@
 /**
  * The compiled executables, built once per test run from the current
- * sources (never a stale dist/). They go to .tmp/e2e-bin/ (ignored by git),
- * replaced by rename, so each run overwrites the last one's instead of
- * leaving 200 MB in /tmp (bun test runs no exit hooks to clean up after
- * itself), and a concurrent run keeps the files it has started.
+ * sources (never a stale dist/), as they ship: one executable, linked as
+ * cfkd and cfkctl. They go to .tmp/e2e-bin/ (ignored by git), replaced by
+ * rename, so each run overwrites the last one's instead of leaving 100 MB
+ * in /tmp (bun test runs no exit hooks to clean up after itself), and a
+ * concurrent run keeps the files it has started.
  */
-import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { compile } from "../../build/build.ts";
+import { buildExecutables } from "../../build/build.ts";
 import { ROOT } from "../harness.ts";
 
 export type Binaries = { dir: string; cfkd: string; cfkctl: string };
@@ -17,16 +17,7 @@ let built: Promise<Binaries> | null = null;
 export function binaries(): Promise<Binaries> {
   built ??= (async () => {
     const dir = join(ROOT, ".tmp", "e2e-bin");
-    mkdirSync(dir, { recursive: true });
-    const b = { dir, cfkd: join(dir, "cfkd"), cfkctl: join(dir, "cfkctl") };
-    await Promise.all(
-      (["cfkd", "cfkctl"] as const).map(async (name) => {
-        const tmp = `${b[name]}.${process.pid}`;
-        await compile(`${name}.ts`, tmp, "0.0.0-test");
-        renameSync(tmp, b[name]);
-      }),
-    );
-    return b;
+    return { dir, ...(await buildExecutables(dir, "0.0.0-test")) };
   })();
   return built;
 }

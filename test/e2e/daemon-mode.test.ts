@@ -65,7 +65,7 @@ test("compiled cfkd -d: returns within 2 s; detached, no terminal, cwd /, stdio 
 
   const down = await ctl("shutdown");
   expect(down.code).toBe(0);
-  expect(alive(pid)).toBe(false);
+  await waitFor(() => !alive(pid), "cfkd to exit after shutdown", 3000); // shutdown returns once socket and lock are gone; the exit follows
   expect(existsSync(join(home, "sock"))).toBe(false);
   expect(existsSync(join(home, "lock"))).toBe(false);
 }, 30_000);
@@ -98,7 +98,7 @@ test("cfkd -d fails with the reason, non-zero, leaving nothing running: lock hel
   expect(existsSync(join(t.path, "h3", "lock"))).toBe(false); // it released its lock and exited
 
   await sh(`${b.cfkctl} --address ${home}/sock shutdown`, {});
-  expect(alive(pid)).toBe(false);
+  await waitFor(() => !alive(pid), "cfkd to exit after shutdown", 3000); // shutdown returns once socket and lock are gone; the exit follows
 }, 30_000);
 
 test("-d -t: HUP, INT and TERM are ignored; only shutdown stops it (without -t, TERM stops it)", async () => {
@@ -121,7 +121,7 @@ test("-d -t: HUP, INT and TERM are ignored; only shutdown stops it (without -t, 
   expect(alive(tp)).toBe(true);
   expect((await sh(`${b.cfkctl} --address ${trapped}/sock version`, {})).code).toBe(0);
   expect((await sh(`${b.cfkctl} --address ${trapped}/sock shutdown`, {})).code).toBe(0);
-  expect(alive(tp)).toBe(false);
+  await waitFor(() => !alive(tp), "cfkd to exit after shutdown", 3000); // shutdown returns once socket and lock are gone; the exit follows
 }, 30_000);
 
 test("development: bun src/cfkd.ts -d works the same way", async () => {
@@ -135,5 +135,5 @@ test("development: bun src/cfkd.ts -d works the same way", async () => {
   expect(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(CFKD);
   const { cfkctl } = await binaries();
   expect((await sh(`${cfkctl} --address ${home}/sock shutdown`, {})).code).toBe(0);
-  expect(alive(pid)).toBe(false);
+  await waitFor(() => !alive(pid), "cfkd to exit after shutdown", 3000); // shutdown returns once socket and lock are gone; the exit follows
 }, 30_000);

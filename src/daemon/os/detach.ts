@@ -39,6 +39,12 @@ export type LaunchResult = { ok: true; pid: number } | { ok: false; reason: stri
 
 export type LaunchOptions = {
   cmd: string[];
+  /**
+   * the name to start it under: cfkd and cfkctl are one executable that
+   * runs as the one it is named after (src/cfk.ts), and cmd[0] may be a
+   * symlink's target named otherwise
+   */
+  argv0?: string;
   env: Readonly<Record<string, string | undefined>>;
   /** the daemon starts here (to resolve relative paths), then moves to / itself */
   cwd: string;
@@ -58,7 +64,7 @@ export async function launchDetached(o: LaunchOptions): Promise<LaunchResult> {
     let pid: number;
     try {
       pid = (o.spawner ?? bunSpawner)(
-        { argv: o.cmd, env, cwd: o.cwd, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" },
+        { argv: o.cmd, argv0: o.argv0, env, cwd: o.cwd, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" },
         (code, signal) => (exit = { code, signal }),
       ).pid;
     } catch (e) {

@@ -12,6 +12,8 @@ import { setPriority } from "./libc.ts";
 
 export type SpawnRequest = {
   argv: string[];
+  /** the child's argv[0] when it must differ from argv[0], the file run */
+  argv0?: string;
   env: Record<string, string>;
   cwd?: string;
   newSession: boolean;
@@ -99,6 +101,7 @@ export const bunSpawner: Spawner = (req, onExit) => {
   try {
     proc = Bun.spawn({
       cmd: req.listenPid ? withListenPid(req) : req.argv,
+      argv0: req.listenPid ? undefined : req.argv0, // through sh, the name is sh's
       env: req.env,
       cwd: req.cwd,
       detached: req.newSession,
