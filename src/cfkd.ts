@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     home: string;
     address?: string;
     config?: string;
+    logConfigFile?: string;
     daemon?: boolean;
     trap?: boolean;
     man?: boolean;
@@ -97,12 +98,15 @@ async function main(): Promise<number> {
       if (daemon) void daemon.shutdown();
     });
   }
+  // USR1 would kill a process that does not handle it: caught from the start too
+  process.on("SIGUSR1", () => void daemon?.reloadLog());
   try {
     daemon = await startDaemon({
       home,
       address: address as Address,
       readonlyAddress: readonlyAddress as Address | undefined,
       configFile: o.config && resolve(o.config),
+      logConfigFile: o.logConfigFile && resolve(o.logConfigFile),
       authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
       maxConnections,
       defaultCwd: detached ? "/" : undefined,

@@ -12,12 +12,17 @@
  *   STUCK_MS it is disconnected;
  * - with a token (TCP consoles, SPEC §10), nothing but `auth` and `exit` is
  *   answered until the connection has sent the right `auth TOKEN`;
- * - a client that disconnects mid-request: its pending output is dropped.
+ * - a client that disconnects mid-request: its pending output is dropped;
+ * - a streaming reply (`tail -f`): the connection answers nothing more, its
+ *   input is discarded, and the stream is told to drop lines whenever
+ *   FOLLOW_HIGH bytes wait for the client (it never blocks anyone else, and
+ *   is not disconnected for being slow); the stream stops when the
+ *   connection closes.
  */
 import type { Socket, SocketListener } from "bun";
 import { chmodSync } from "node:fs";
 import { parseRequest } from "../protocol/request.ts";
-import { formatReply, errorLine } from "../protocol/framing.ts";
+import { formatReply, formatBody, errorLine, type Follow } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
 import { type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
@@ -29,6 +34,10 @@ import * as libc from "./os/libc.ts";
 export const MAX_REQUEST = 64 * 1024;
 const OUT_HIGH = 64 * 1024;
 const STUCK_MS = 30_000;
+/** how long a connection over the cap may wait to send its first request */
+const REFUSED_MS = 5_000;
+/** a streaming reply drops lines while this much waits for its client (a burst is ~300 KB) */
+const FOLLOW_HIGH = 1024 * 1024;
 
 export type ConsoleOptions = {
   address: Address;
@@ -51,6 +60,10 @@ type Conn = {
   authorized: boolean;
   /** cancels the stuck-client timer */
   stuck: (() => void) | null;
+  /** set while a streaming reply runs: stops it */
+  stopFollow: (() => void) | null;
+  /** over the connection cap: its first request gets the error, then it is closed */
+  refused: boolean;
 };
 
 export class Console {
@@ -123,10 +136,16 @@ export class Console {
           closed: false,
           authorized: self.opts.token === undefined,
           stuck: null,
+          stopFollow: null,
+          refused: false,
         };
         if (self.conns.size >= self.opts.maxConnections) {
-          s.end(errorLine(`too many connections (limit ${self.opts.maxConnections})`));
+          // Refused, but told why: its first request gets the error (closing at
+          // once would reach most clients as a reset, with no message at all).
+          s.data.refused = true;
           self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
+          const t = setTimeout(() => s.terminate(), REFUSED_MS);
+          s.data.stuck = () => clearTimeout(t);
           return;
         }
         self.conns.add(s);
@@ -134,7 +153,7 @@ export class Console {
       },
       data(s: Socket<Conn>, chunk: Buffer) {
         const c = s.data;
-        if (c.closing || c.closed) return;
+        if (c.closing || c.closed || c.stopFollow) return;
         c.input = c.input.length === 0 ? chunk : Buffer.concat([c.input, chunk]);
         self.pump(s);
       },
@@ -151,6 +170,7 @@ export class Console {
         s.data.closed = true;
         s.data.out = [];
         s.data.stuck?.();
+        s.data.stopFollow?.();
         if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
       },
       error(s: Socket<Conn>, err: Error) {
@@ -162,6 +182,7 @@ export class Console {
   /** Answer every complete line, as long as the client keeps reading. */
   private pump(s: Socket<Conn>): void {
     const c = s.data;
+    if (c.stopFollow) return; // streaming: nothing more to answer, and slowness costs it lines, not the connection
     while (!c.closing && !c.closed && c.outBytes < OUT_HIGH) {
       const nl = c.input.indexOf(0x0a);
       if (nl < 0) {
@@ -171,12 +192,18 @@ export class Console {
       if (nl > MAX_REQUEST) return this.tooLong(s);
       const line = c.input.subarray(0, nl).toString("utf8");
       c.input = c.input.subarray(nl + 1);
+      if (c.refused) {
+        this.write(s, errorLine(msg.tooManyConnections(this.opts.maxConnections)));
+        return this.endWhenFlushed(s);
+      }
       const req = parseRequest(line);
       if (req.kind === "exit") {
         this.opts.log.event("info", "Console exiting");
         return this.endWhenFlushed(s);
       }
-      this.write(s, formatReply(this.answer(c, req)));
+      const reply = this.answer(c, req);
+      if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
+      this.write(s, formatReply(reply));
     }
     if (c.outBytes >= OUT_HIGH && !c.stuck) {
       s.pause();
@@ -201,6 +228,19 @@ export class Console {
     }
     if (!c.authorized) return { body: [], error: msg.notAuthorized() };
     return this.opts.execute(req, { readonly: this.opts.readonly });
+  }
+
+  /** Send the body, then stream until the client goes away. */
+  private follow(s: Socket<Conn>, body: string[], follow: Follow): void {
+    const c = s.data;
+    c.input = Buffer.alloc(0);
+    this.write(s, formatBody(body));
+    c.stopFollow = follow({
+      get congested() {
+        return c.closed || c.closing || c.outBytes >= FOLLOW_HIGH;
+      },
+      send: (lines) => this.write(s, formatBody(lines)),
+    });
   }
 
   private tooLong(s: Socket<Conn>): void {
@@ -244,6 +284,7 @@ export class Console {
   private endWhenFlushed(s: Socket<Conn>): void {
     const c = s.data;
     c.closing = true;
+    c.stopFollow?.();
     if (c.outBytes === 0) s.end();
   }
 }

@@ -13,6 +13,7 @@ import { Proxy } from "./proxy/proxy.ts";
 import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
+import { tailCommand } from "./tailCommand.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
@@ -182,6 +183,7 @@ export class Controller {
     if (this.services.get(svc.name) !== svc) return;
     this.services.delete(svc.name);
     if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
+    this.world.log.tail.forget(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 
@@ -264,6 +266,7 @@ export class Controller {
     bind: (a) => this.socketCommand("bind", a),
     unbind: (a) => this.socketCommand("unbind", a),
     sockets: (a) => this.socketList(a),
+    tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
     shutdown: () => {
       if (!this.shuttingDown) {
         this.shuttingDown = true;
@@ -298,6 +301,18 @@ export class Controller {
         .filter((svc) => svc.props.tie_stdin_to === name || svc.props.listen_fds.includes(name))
         .map((svc) => svc.name);
     return ok(chosen.map((s) => socks.describe(s, users(s.name))));
+  }
+
+  /** A selector as a test on names, evaluated when asked (tail -f outlives the request). */
+  private matcher(args: string[]): ((name: string) => boolean) | string {
+    const sel = this.select(args, true);
+    if (typeof sel === "string") return sel;
+    if (args[0] === "service") {
+      if (sel.length === 0) return msg.unknownService(args[1]!);
+      return (name) => name === args[1];
+    }
+    if (args[0] === "tag") return (name) => this.services.get(name)?.props.tags.includes(args[1]!) ?? false;
+    return (name) => this.services.has(name);
   }
 
   private query(args: string[], line: (s: Service) => string): Reply {

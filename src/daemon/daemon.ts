@@ -4,7 +4,7 @@
  * connections; `stop` brings every service down, then releases everything.
  */
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Controller } from "./controller.ts";
 import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
@@ -12,7 +12,8 @@ import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { Sockets } from "./sockets.ts";
-import { plainLog, type DaemonLog } from "./logging/types.ts";
+import type { DaemonLog } from "./logging/types.ts";
+import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
 import { loadToken } from "./auth.ts";
@@ -23,6 +24,8 @@ export type DaemonOptions = {
   address: Address;
   /** -c FILE: statements loaded before clients are accepted */
   configFile?: string;
+  /** -l FILE: the log config (must exist); default $home/log.config, created if missing */
+  logConfigFile?: string;
   /** working directory for services without `cwd` */
   defaultCwd?: string;
   log?: DaemonLog;
@@ -39,6 +42,8 @@ export type Daemon = {
   controller: Controller;
   consoles: Console[];
   log: DaemonLog;
+  /** SIGUSR1: reload the log config; false if it was broken (the old one stays) */
+  reloadLog(): boolean;
   /** stop every service, close the console, release the lock; idempotent */
   shutdown(): Promise<void>;
   /** resolves when the daemon has shut down */
@@ -55,7 +60,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   prepareHome(home);
   const lock: Lock = acquireLock(home);
-  const log = o.log ?? plainLog((s) => process.stderr.write(s));
+  let running: RunningLog | null = null;
+  try {
+    if (!o.log) running = openDaemonLog({ configFile: o.logConfigFile ?? join(home, "log.config"), createMissing: o.logConfigFile === undefined, home });
+  } catch (e) {
+    lock.release();
+    throw e instanceof LogConfigError ? new StartError(e.message) : e;
+  }
+  const log: DaemonLog = o.log ?? running!;
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   let shutdownPromise: Promise<void> | null = null;
@@ -107,12 +119,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
       controller.killProxies();
       sockets.unbindAll();
+      // the services' last lines are written before anyone may start the next cfkd
+      await log.flush();
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
       lock.release();
-      for (const c of consoles) c.close();
       log.event("info", "cfkd stopped");
+      await running?.close();
+      // last: a client waiting for its connection to end finds cfkd gone
+      for (const c of consoles) c.close();
       finished();
     })();
     return shutdownPromise;
@@ -130,7 +146,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   }
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
-  return { controller, consoles, log, shutdown, done };
+  return { controller, consoles, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
 }
 
 /** `-c FILE`: run each statement; the first error aborts start-up with file:line. */

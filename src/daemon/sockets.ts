@@ -31,7 +31,7 @@ export class Sockets {
   private map = new Map<string, SharedSocket>();
 
   constructor(
-    private readonly log: DaemonLog,
+    private readonly log: Pick<DaemonLog, "event">,
     private readonly lookupService: (name: string) => number | undefined = etcServicesPort,
   ) {}
 

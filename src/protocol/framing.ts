@@ -9,13 +9,29 @@ const NEWLINES = /[\r\n]+/g;
 const HAS_NEWLINE = /[\r\n]/;
 
 /** A reply: body lines, then either success or an error message. */
-export type Reply = { body: string[]; error?: string };
+export type Reply = { body: string[]; error?: string; follow?: Follow };
+
+/**
+ * A reply that stays open (`tail -f`): the console sends the body, then
+ * calls `follow` with the connection's output, and body lines stream until
+ * the client disconnects; then the returned function is called. Such a
+ * reply never gets a terminal line.
+ */
+export type Follow = (out: FollowOutput) => () => void;
+
+/** A streaming reply's way out. `congested`: the client is not keeping up. */
+export type FollowOutput = { readonly congested: boolean; send(lines: string[]): void };
+
+/** Render body lines as wire text (each kept on one line). */
+export function formatBody(body: string[]): string {
+  let out = "";
+  for (const line of body) out += (HAS_NEWLINE.test(line) ? line.replace(NEWLINES, " ") : line) + "\n";
+  return out;
+}
 
 /** Render a whole reply as wire text. */
 export function formatReply(reply: Reply): string {
-  let out = "";
-  for (const line of reply.body) out += (HAS_NEWLINE.test(line) ? line.replace(NEWLINES, " ") : line) + "\n";
-  return out + (reply.error === undefined ? OK_LINE : errorLine(reply.error));
+  return formatBody(reply.body) + (reply.error === undefined ? OK_LINE : errorLine(reply.error));
 }
 
 /** The terminal line for an error; the message is kept on one line. */

@@ -29,6 +29,7 @@ export const msg = {
   alreadyDown: (name: string) => `Service '${name}' is already down`, // original
   noCommand: (name: string) => `Service '${name}' has no known command`, // original
   lineTooLong: () => "line too long",
+  tooManyConnections: (limit: number) => `too many connections (limit ${limit})`,
   notAuthorized: () => "not authorized", // original
   tooManyArguments: (cmd: string) => `too many arguments for '${cmd}'`,
   shuttingDown: () => "cfkd is shutting down",
@@ -37,4 +38,5 @@ export const msg = {
   proxyNotRunning: (service: string) => `Proxy is not running, not starting service '${service}'`, // original
   /** a service's fail_reason when its proxy went away */
   proxyStopped: () => "proxy stopped", // original
+  tailUsage: () => "usage: tail [service NAME | tag TAG | all]... [-n LINES] [-f]",
 } as const;

@@ -113,8 +113,7 @@ test("shutdown stops the services, then the proxies; nothing survives cfkd", asy
   const proxyPid = Number((await proxyStatus(d2)).sp![1]);
   await d2.ok("command shutdown");
   await d2.proc.exited;
-  // (a SIGKILLed process may take a moment to be seen dead; stderr is read in the background)
+  // (a SIGKILLed process may take a moment to be seen dead; the log is written in the background)
   await waitFor(() => !alive(worker) && !alive(proxyPid), "the worker and the proxy to be gone", 2000);
-  // stopped through the proxy, not lost with it
-  await waitFor(() => d2.stderr.includes("child s1 gracefully killed"), "s1's clean stop in the log", 2000);
+  await waitLogText(d2, "child s1 gracefully killed", 2000); // stopped through the proxy, not lost with it
 });

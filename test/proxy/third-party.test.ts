@@ -40,6 +40,9 @@ test("three services through a third-party proxy: states, pids, logs, stop, resp
   await waitLog(d, "service.a.out", "hello from a");
   await waitLog(d, "service.b.err", "trouble in b");
   await waitLog(d, "proxy.tp.out", `exec-proxy ready (pid ${proxyPid})`);
+  // relayed lines are a service's output like any other: `tail` has them
+  expect(await d.ok("command tail service a")).toContain("a\tout\thello from a");
+  expect(await d.ok("command tail service b")).toContain("b\terr\ttrouble in b");
 
   // stop one: the proxy signals it, reports the exit, the others keep running
   const bPid = Number(running[1]![2]);

@@ -14,7 +14,7 @@ import { tempDir, waitFor } from "../harness.ts";
 import { PYTHON } from "./http.ts";
 
 const events: string[] = [];
-const log: DaemonLog = { event: (lvl, m) => void events.push(`${lvl} ${m}`), serviceLine() {}, proxyLine() {} };
+const log: Pick<DaemonLog, "event"> = { event: (lvl, m) => void events.push(`${lvl} ${m}`) };
 const registries: Sockets[] = [];
 
 function registry(): Sockets {

@@ -3,8 +3,12 @@
  * `cfkd` category; captured output to `service.<name>.out|err` and
  * `proxy.<name>.out|err` (SPEC §8). Implementations must never throw.
  */
+import { drainBatches, LineBatch } from "./lines.ts";
+import { Tail } from "./tail.ts";
+
 export type Level = "debug" | "info" | "warn" | "error";
 export type Stream = "out" | "err";
+export type Source = "service" | "proxy";
 
 export interface DaemonLog {
   /** an event of the daemon's own (category `cfkd`); pid = the service's, for `%S` */
@@ -13,15 +17,33 @@ export interface DaemonLog {
   serviceLine(service: string, stream: Stream, pid: number | null, line: string): void;
   /** one line of a proxy's own output */
   proxyLine(proxy: string, stream: Stream, pid: number | null, line: string): void;
+  /**
+   * Log a service's (or proxy's) stdout or stderr, line by line, until it
+   * ends; reads no faster than the log can write. Resolves at end of stream.
+   */
+  capture(source: Source, name: string, stream: Stream, pid: number | null, from: ReadableStream<Uint8Array>): Promise<void>;
+  /** recent lines and live followers, for `command tail` */
+  readonly tail: Tail;
+  /** wait (a bounded time) until captured output and records are written */
+  flush(): Promise<void>;
 }
 
-/** A logger that writes plain lines to a stream (stderr before the config is loaded). */
+/** A logger that writes plain lines to a stream (tests; stderr before the config is loaded). */
 export function plainLog(write: (s: string) => void): DaemonLog {
+  const tail = new Tail();
   const line = (pid: number | null | undefined, level: string, cat: string, m: string) =>
     write(`${pid ?? "-"} ${level.toUpperCase()} ${cat} - ${m}\n`);
+  const lines = (source: Source, name: string, st: Stream, pid: number | null, b: LineBatch) => {
+    if (source === "service") tail.add(name, st, b);
+    for (let i = 0; i < b.count; i++) line(pid, st === "out" ? "info" : "error", `${source}.${name}.${st}`, b.text(i));
+    return undefined;
+  };
   return {
     event: (level, m, pid) => line(pid, level, "cfkd", m),
-    serviceLine: (s, st, pid, l) => line(pid, st === "out" ? "info" : "error", `service.${s}.${st}`, l),
-    proxyLine: (p, st, pid, l) => line(pid, st === "out" ? "info" : "error", `proxy.${p}.${st}`, l),
+    serviceLine: (s, st, pid, l) => void lines("service", s, st, pid, LineBatch.of(l)),
+    proxyLine: (p, st, pid, l) => void lines("proxy", p, st, pid, LineBatch.of(l)),
+    capture: (source, name, st, pid, from) => drainBatches(from, (b) => lines(source, name, st, pid, b)),
+    tail,
+    flush: async () => {},
   };
 }

@@ -93,7 +93,7 @@ export const bunSpawner: Spawner = (req, onExit) => {
   let returned = false;
   let early: (() => void) | null = null;
   // "socket-fd": a socket pair whose daemon end we own and wrap in a net.Socket
-  // (a native stream: see drainLines on why not WebStreams).
+  // (a native stream: see drainBatches in logging/lines.ts on why not WebStreams).
   const channels: string[] = Array.from({ length: req.channels ?? 0 }, () => "socket-fd");
   const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...channels, ...(req.extraFds ?? [])];
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);

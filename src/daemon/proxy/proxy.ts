@@ -20,7 +20,7 @@ import { msg } from "../../protocol/messages.ts";
 import type { Clock } from "../os/clock.ts";
 import { sendSignal, type Child, type SpawnRequest, type Spawner } from "../os/spawner.ts";
 import type { DaemonLog } from "../logging/types.ts";
-import { drainLines, LineSplitter } from "../logging/lines.ts";
+import { LineSplitter } from "../logging/lines.ts";
 import { toArgv } from "../service/cmdline.ts";
 import { osReason } from "../service/direct.ts";
 import type { ProxyLink, Started } from "../service/driver.ts";
@@ -216,8 +216,8 @@ export class Proxy implements ProxyLink {
     void readLines(status!, (l) => this.onStatus(ended, l));
     void readLines(logs!, (l) => this.onLog(ended, l));
     // the proxy's own stdout/stderr are its log too
-    if (child.stdout) void drainLines(child.stdout, (l) => this.world.log.proxyLine(this.name, "out", pid, l));
-    if (child.stderr) void drainLines(child.stderr, (l) => this.world.log.proxyLine(this.name, "err", pid, l));
+    if (child.stdout) void this.world.log.capture("proxy", this.name, "out", pid, child.stdout);
+    if (child.stderr) void this.world.log.capture("proxy", this.name, "err", pid, child.stderr);
     this.world.log.event("info", `proxy '${this.name}' started (pid ${pid})`);
     for (const svc of pending) this.send(run, svc);
     this.world.onChange(this);

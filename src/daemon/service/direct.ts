@@ -6,7 +6,6 @@ import { toArgv } from "./cmdline.ts";
 import { signalProcess, type Driver } from "./driver.ts";
 import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
-import { drainLines } from "../logging/lines.ts";
 
 export function directDriver(world: Pick<ServiceWorld, "spawner" | "log" | "prepare">): Driver {
   return {
@@ -21,8 +20,8 @@ export function directDriver(world: Pick<ServiceWorld, "spawner" | "log" | "prep
       }
       const pid = child.pid;
       for (const w of child.warnings) world.log.event("warn", `${svc.name}: ${w}`, pid);
-      if (child.stdout) void drainLines(child.stdout, (l) => world.log.serviceLine(svc.name, "out", pid, l));
-      if (child.stderr) void drainLines(child.stderr, (l) => world.log.serviceLine(svc.name, "err", pid, l));
+      if (child.stdout) void world.log.capture("service", svc.name, "out", pid, child.stdout);
+      if (child.stderr) void world.log.capture("service", svc.name, "err", pid, child.stderr);
       svc.dispatch({ kind: "spawned", pid });
       return { groupLeader: req.newSession };
     },

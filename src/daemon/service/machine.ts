@@ -276,7 +276,7 @@ function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: 
   if (code === 0 || signal === SIGTERM || asked) {
     cleanup.push({ kind: "log", level: "info", message: signal === null ? `child ${cfg.name} exited` : `child ${cfg.name} gracefully killed` });
     const s = settle(m, "stopped", w, cleanup, false);
-    if (cfg.respawnOnStop && !m.wantDown && !m.pendingStart) return chain(s, start(s.machine, cfg, w, false));
+    if (cfg.respawnOnStop && !m.wantDown && !m.pendingStart) return chain(s, respawn(s.machine, cfg, w, "respawn_on_stop"));
     return s;
   }
   let reason = exitReason(code, signal);
@@ -304,7 +304,14 @@ function failed(m: Machine, cfg: Config, w: World, reason: string, effects: Effe
   }
   // it was running: fail, then start again at once
   const s = settle(base, "fail", w, effects, false);
-  return chain(s, start(s.machine, cfg, w, false));
+  return chain(s, respawn(s.machine, cfg, w, "respawn_on_fail"));
+}
+
+/** Start again after an exit nobody asked for, saying so. */
+function respawn(m: Machine, cfg: Config, w: World, why: string): Step {
+  const s = start(m, cfg, w, false);
+  s.effects.unshift({ kind: "log", level: "info", message: `respawning ${cfg.name} (${why})` });
+  return s;
 }
 
 /** A restart waiting for the service to be down starts it now. */

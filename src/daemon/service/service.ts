@@ -40,6 +40,7 @@ export class Service {
   private active: { driver: Driver; link: ProxyLink | null; groupLeader: boolean } | null = null;
   private readonly direct: Driver;
   private runningCmd = "";
+  private eventPid: number | null = null;
   /** set by `destroy`: forget the service once it is down */
   destroying = false;
   /** the proxy this service is declared under (`proxy NAME service SVC ...`) */
@@ -80,6 +81,8 @@ export class Service {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
+        // log lines name the pid the event is about (%S), even an exited one
+        this.eventPid = this.m.pid;
         this.m = s.machine;
         for (const eff of s.effects) {
           const r = this.run(eff);
@@ -168,11 +171,12 @@ export class Service {
         this.timers.delete(eff.timer);
         return null;
       case "log":
-        this.world.log.event(eff.level, eff.message, this.m.pid);
+        this.world.log.event(eff.level, eff.message, this.eventPid);
         return null;
       case "refused":
         return eff.message;
       case "down":
+        this.eventPid = null;
         this.runningCmd = "";
         this.active = null;
         this.world.onDown(this);

@@ -1,0 +1,61 @@
+/**
+ * `command tail [SEL ...] [-n N] [-f]` (SPEC §3.5): the last N (default 10)
+ * captured lines of the selected services, oldest first, as
+ * `name<TAB>out|err<TAB>line`; with -f the reply stays open and streams new
+ * lines. SEL is `service NAME`, `tag TAG` or `all`, and may be repeated
+ * (`cfkctl tail web1 @db` is one request); none means all. Selectors decide
+ * per line, so `tail tag web -f` also shows a service that joins the tag
+ * later.
+ */
+import type { Reply } from "../protocol/framing.ts";
+import { msg } from "../protocol/messages.ts";
+import type { Tail } from "./logging/tail.ts";
+
+export const DEFAULT_TAIL_LINES = 10;
+
+export type TailArgs = { selector: string[]; lines: number; follow: boolean };
+
+/** Split options from selector words; a string is the error. */
+export function parseTailArgs(args: string[]): TailArgs | string {
+  const out: TailArgs = { selector: [], lines: DEFAULT_TAIL_LINES, follow: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "-f") out.follow = true;
+    else if (a === "-n" || /^-n\d+$/.test(a)) {
+      const v = a === "-n" ? args[++i] : a.slice(2);
+      if (v === undefined || !/^\d+$/.test(v)) return msg.tailUsage();
+      out.lines = Number(v);
+    } else if (a.startsWith("-")) return msg.tailUsage();
+    else out.selector.push(a);
+  }
+  return out;
+}
+
+/** `service NAME tag T all` → [[service, NAME], [tag, T], [all]]; a malformed one is left for `match` to reject. */
+export function selectorGroups(words: string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < words.length; ) {
+    const w = words[i]!;
+    const take = (w === "service" || w === "tag") && i + 1 < words.length ? 2 : 1;
+    out.push(words.slice(i, i + take));
+    i += take;
+  }
+  return out;
+}
+
+type Matcher = (name: string) => boolean;
+
+/** `match`: one selector as a test on service names, or the selector's error. */
+export function tailCommand(args: string[], match: (selector: string[]) => Matcher | string, tail: Tail): Reply {
+  const t = parseTailArgs(args);
+  if (typeof t === "string") return { body: [], error: t };
+  const tests: Matcher[] = [];
+  for (const group of t.selector.length ? selectorGroups(t.selector) : [[]]) {
+    const m = match(group);
+    if (typeof m === "string") return { body: [], error: m };
+    tests.push(m);
+  }
+  const m: Matcher = tests.length === 1 ? tests[0]! : (name) => tests.some((f) => f(name));
+  const body = tail.recent(m, t.lines);
+  return t.follow ? { body, follow: (out) => tail.follow(m, out) } : { body };
+}
