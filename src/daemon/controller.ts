@@ -6,13 +6,18 @@
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { statusToWire, descToWire } from "../protocol/status.ts";
+import { statusToWire, descToWire, proxyStatusToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
+import { Proxy } from "./proxy/proxy.ts";
+import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.ts";
+import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
 import { tailCommand } from "./tailCommand.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
+  /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
+  prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
   version: string;
   /** called once by `command shutdown`, after the reply is queued */
   requestShutdown(): void;
@@ -39,6 +44,7 @@ const done = (error: string | null): Reply => (error === null ? ok() : fail(erro
 
 export class Controller {
   private services = new Map<string, Service>();
+  private proxies = new Map<string, Proxy>();
   private downWaiters = new Set<() => void>();
   shuttingDown = false;
   readonly sockets: Sockets;
@@ -60,10 +66,14 @@ export class Controller {
           return fail(msg.notAuthorized());
         case "declare":
           if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
+          if (req.target === "proxy") return this.declareProxy(req.name, req.prop, req.value);
           if (req.target === "socket") return done(this.sockets.declare(req.name, req.prop, req.value));
           return fail(`${req.target} declarations are not supported yet`);
-        case "proxyService":
-          return fail("proxy declarations are not supported yet");
+        case "proxyService": {
+          const r = this.declareService(req.service, req.prop, req.value);
+          if (r.error === undefined) this.attach(req.service, req.proxy);
+          return r;
+        }
         case "command": {
           const h = Object.hasOwn(this.commands, req.name) ? this.commands[req.name] : undefined;
           if (!h) return fail(msg.unknownCommand(req.name));
@@ -83,11 +93,11 @@ export class Controller {
     return [...this.services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Resolves once every service is down. */
+  /** Resolves once every service and every proxy is down. */
   allDown(): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.list().every((s) => !s.up && s.state !== "backoff")) {
+        if (this.list().every((s) => !s.up && s.state !== "backoff") && [...this.proxies.values()].every((p) => !p.isUp)) {
           this.downWaiters.delete(check);
           resolve();
         }
@@ -97,10 +107,16 @@ export class Controller {
     });
   }
 
-  /** Bring every service down (shutdown, signals). */
+  /** Bring every service down, then every proxy (shutdown, signals). */
   stopAll(): void {
     this.shuttingDown = true;
     for (const s of this.list()) if (s.up || s.state === "backoff") s.dispatch({ kind: "stop" });
+    for (const p of this.proxies.values()) p.retire();
+  }
+
+  /** cfkd exits now: SIGKILL the proxies still running, so none outlives it. */
+  killProxies(): void {
+    for (const p of this.proxies.values()) p.kill();
   }
 
   private declareService(name: string, prop: string, value: string | null): Reply {
@@ -114,6 +130,38 @@ export class Controller {
     return ok();
   }
 
+  private declareProxy(name: string, prop: string, value: string | null): Reply {
+    const existing = this.proxies.get(name);
+    const props = existing ? { ...existing.props } : defaultProxyProps();
+    const r = setProxyProp(props, prop, value);
+    if (!r.ok) return fail(r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue());
+    this.proxy(name).props = props;
+    return ok();
+  }
+
+  /** The proxy of that name, created on first mention. */
+  private proxy(name: string): Proxy {
+    let p = this.proxies.get(name);
+    if (!p) {
+      p = new Proxy(name, {
+        ...this.world,
+        prepare: (proxy, argv) => this.world.prepareProxy(proxy.name, proxy.props, argv, proxy.socketsNeeded()),
+        onChange: () => this.wakeDownWaiters(),
+      });
+      this.proxies.set(name, p);
+    }
+    return p;
+  }
+
+  /** `proxy NAME service SVC ...`: SVC is run by proxy NAME from its next start. */
+  private attach(service: string, proxyName: string): void {
+    const svc = this.services.get(service)!;
+    const p = this.proxy(proxyName);
+    if (svc.proxy === p) return;
+    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
+    p.attach(svc);
+  }
+
   private create(name: string): Service {
     const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s) });
     this.services.set(name, svc);
@@ -122,12 +170,19 @@ export class Controller {
 
   private onDown(svc: Service): void {
     if (svc.destroying && !svc.up && svc.state !== "backoff") this.forget(svc);
+    // an auto proxy stops with its last service
+    for (const p of this.proxies.values()) p.checkIdle();
+    this.wakeDownWaiters();
+  }
+
+  private wakeDownWaiters(): void {
     for (const w of [...this.downWaiters]) w();
   }
 
   private forget(svc: Service): void {
     if (this.services.get(svc.name) !== svc) return;
     this.services.delete(svc.name);
+    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
     this.world.log.tail.forget(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
@@ -198,9 +253,16 @@ export class Controller {
     },
     status: (a) => this.query(a, (s) => statusToWire(s.status())),
     desc: (a) => this.query(a, (s) => descToWire(s.desc())),
-    pids: (a) => this.query(a, (s) => `${s.name}: ${s.pid ?? ""}`),
+    pids: (a) => this.query(a, pidsLine),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),
+    proxyup: (a) => this.proxyCommand(a, (p) => (this.shuttingDown ? msg.shuttingDown() : p.up())),
+    proxydown: (a) => this.proxyCommand(a, (p) => (p.down(), null)),
+    proxystatus: (a) => {
+      if (a.length > 0) return fail(msg.tooManyArguments("proxystatus"));
+      const sorted = [...this.proxies.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      return ok(sorted.map((p) => proxyStatusToWire({ name: p.name, status: p.isUp ? "up" : "down", pid: p.pid })));
+    },
     bind: (a) => this.socketCommand("bind", a),
     unbind: (a) => this.socketCommand("unbind", a),
     sockets: (a) => this.socketList(a),
@@ -213,6 +275,14 @@ export class Controller {
       return ok();
     },
   };
+
+  /** `proxyup NAME` / `proxydown NAME`: the action's error, if any, is the reply's. */
+  private proxyCommand(args: string[], action: (p: Proxy) => string | null): Reply {
+    const p = args.length === 1 ? this.proxies.get(args[0]!) : undefined;
+    if (!p) return fail(msg.noValidProxy());
+    const err = action(p);
+    return err === null ? ok() : fail(err);
+  }
 
   /** `bind NAME` / `unbind NAME` [ext]. */
   private socketCommand(verb: "bind" | "unbind", args: string[]): Reply {
@@ -251,4 +321,10 @@ export class Controller {
     if (sel.length === 0 && args[0] === "service") return fail(msg.unknownService(args[1]!));
     return ok(sel.map(line));
   }
+}
+
+/** `name: pid`, or `name: proxypid, pid` for a service whose proxy is up (the original's form). */
+function pidsLine(s: Service): string {
+  const proxyPid = s.link?.pid ?? null;
+  return proxyPid === null ? `${s.name}: ${s.pid ?? ""}` : `${s.name}: ${proxyPid}, ${s.pid ?? ""}`;
 }

@@ -10,7 +10,7 @@ import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
-import { prepareLaunch, forgetPrograms } from "./launch.ts";
+import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { Sockets } from "./sockets.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
@@ -94,6 +94,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     random: Math.random,
     version: VERSION,
     prepare: (svc, argv) => prepareLaunch(launchCtx, svc, argv),
+    prepareProxy: (name, props, argv, needs) => prepareProxyLaunch(launchCtx, name, props, argv, needs),
     requestShutdown: () => void shutdown(),
     sockets,
   });
@@ -116,6 +117,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       controller.stopAll();
       const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
       await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
+      controller.killProxies();
       sockets.unbindAll();
       // the services' last lines are written before anyone may start the next cfkd
       await log.flush();

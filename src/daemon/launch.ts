@@ -7,7 +7,10 @@ import { statSync } from "node:fs";
 import type { SpawnRequest } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
+import type { ProxyProps } from "./proxy/props.ts";
+import { FIRST_SOCKET_FD, pipeEnv } from "./proxy/protocol.ts";
 import { LISTEN_VARS, type Sockets } from "./sockets.ts";
+import { msg } from "../protocol/messages.ts";
 
 export type LaunchContext = {
   /** cfkd's own environment, plus CFKD_HOME */
@@ -15,8 +18,8 @@ export type LaunchContext = {
   defaultCwd: string;
   /** program name + PATH → absolute path (see resolveProgram) */
   programs: Map<string, string>;
-  /** shared listening sockets (`tie_stdin_to`, `listen_fds`) */
-  sockets?: Pick<Sockets, "forService">;
+  /** shared listening sockets (`tie_stdin_to`, `listen_fds`; every bound one for proxies) */
+  sockets?: Pick<Sockets, "forService" | "forProxy" | "acquire">;
 };
 
 /**
@@ -92,4 +95,31 @@ function resolveIds(user: string | null, group: string | null): { uid?: number; 
   const mine = (out.uid === undefined || out.uid === me) && (out.gid === undefined || out.gid === process.getgid?.());
   if (me !== 0 && !mine) return `user/group need cfkd to run as root (it runs as uid ${me})`;
   return out;
+}
+
+/**
+ * A proxy's spawn request (SPEC §7): cfkd's environment plus the proxy's
+ * additions, the three pipes announced in `_CFK_*_FD`, every bound socket
+ * after them as `_CFK_SOCK_<name>`, stdout/stderr captured as the proxy's
+ * own log. The sockets its services tie their stdin to are bound first
+ * when they are not yet: the proxy only ever has what it was started with.
+ */
+export function prepareProxyLaunch(ctx: LaunchContext, name: string, p: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string {
+  for (const sock of needs) {
+    const r = ctx.sockets?.acquire(sock, `proxy ${name}`) ?? msg.unknownSocket(sock);
+    if (typeof r === "string") return r;
+  }
+  const socks = ctx.sockets?.forProxy(FIRST_SOCKET_FD) ?? { fds: [], env: {} };
+  const env: Record<string, string> = { ...ctx.baseEnv, ...p.env, ...pipeEnv(), ...socks.env };
+  return {
+    argv: resolveProgram(ctx, argv, env.PATH),
+    env,
+    cwd: ctx.defaultCwd,
+    newSession: true,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    channels: 3,
+    extraFds: socks.fds,
+  };
 }

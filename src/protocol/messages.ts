@@ -33,5 +33,10 @@ export const msg = {
   notAuthorized: () => "not authorized", // original
   tooManyArguments: (cmd: string) => `too many arguments for '${cmd}'`,
   shuttingDown: () => "cfkd is shutting down",
+  proxyNoCommand: (proxy: string) => `Proxy '${proxy}' can't run: no command`, // original
+  socketNotInProxy: (socket: string, proxy: string) => `socket '${socket}' was not bound when proxy '${proxy}' started: restart the proxy`,
+  proxyNotRunning: (service: string) => `Proxy is not running, not starting service '${service}'`, // original
+  /** a service's fail_reason when its proxy went away */
+  proxyStopped: () => "proxy stopped", // original
   tailUsage: () => "usage: tail [service NAME | tag TAG | all]... [-n LINES] [-f]",
 } as const;

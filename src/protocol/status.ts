@@ -57,3 +57,11 @@ export function descFromWire(line: string): DescRecord {
   const tags = (f[1] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
   return { name: f[0] ?? "", tags, desc: f[2] ?? "", proxy: f[3] ?? "", cmd: f.slice(4).join("\t") };
 }
+
+/** A proxy's state (`command proxystatus`, SPEC §3.5). */
+export type ProxyStatusRecord = { name: string; status: "up" | "down"; pid: number | null };
+
+/** The wire form of `proxystatus`: name, up|down, pid. */
+export function proxyStatusToWire(p: ProxyStatusRecord): string {
+  return [p.name, p.status, num(p.pid)].join("\t");
+}

@@ -15,6 +15,7 @@ const cfg: Config = {
   respawnOnStop: false,
   maxRetries: 3,
   stopSignal: 15,
+  blocked: null,
 };
 const world = { now: 1000, random: () => 0 };
 
@@ -37,6 +38,8 @@ const E = {
   startwait: { kind: "timer", timer: "startwait" },
   stopwait: { kind: "timer", timer: "stopwait" },
   backoff: { kind: "timer", timer: "backoff" },
+  lost: { kind: "lost", reason: "proxy stopped", alive: true },
+  resume: { kind: "resume" },
 } satisfies Record<string, Event>;
 
 type Row = [ServiceState, keyof typeof E, ServiceState, string[]];
@@ -75,6 +78,17 @@ const table: Row[] = [
   ["backoff", "start", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
   ["backoff", "restart", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
   ["backoff", "exit3", "backoff", []],
+  // a proxy that goes away: fail, and its orphan is killed; no respawn now
+  ["starting", "lost", "fail", ["cancel:startwait", "cancel:stopwait", "killOrphan", "down"]],
+  ["running", "lost", "fail", ["cancel:startwait", "cancel:stopwait", "killOrphan", "down"]],
+  ["stopping", "lost", "fail", ["cancel:startwait", "cancel:stopwait", "killOrphan", "down"]],
+  ["stopped", "lost", "stopped", []],
+  ["fail", "lost", "fail", []],
+  ["backoff", "lost", "backoff", []],
+  // resume without a pending resume does nothing
+  ["stopped", "resume", "stopped", []],
+  ["fail", "resume", "fail", []],
+  ["running", "resume", "running", []],
 ];
 
 describe("every state × event", () => {
@@ -179,5 +193,112 @@ describe("sequences", () => {
     expect([a.startTime, a.stopTime]).toEqual([100, null]);
     const b = step({ ...a, pid: 1, state: "running" }, E.stop, cfg, { now: 200, random: () => 0 }).machine;
     expect([b.startTime, b.stopTime]).toEqual([null, 200]);
+  });
+});
+
+describe("proxied services (SPEC §7)", () => {
+  const blocked = { ...cfg, blocked: "Proxy 'p' is not running" };
+  const starting = () => step(initialMachine, E.start, cfg, world).machine;
+
+  test("a pid reported after startwait elapsed: the wait starts again from it", () => {
+    let m = starting();
+    expect(m.pid).toBeNull();
+    const t = step(m, E.startwait, cfg, world);
+    expect(t.machine.state).toBe("starting");
+    expect(t.machine.startwaitElapsed).toBe(true);
+    m = t.machine;
+    const s = step(m, { kind: "spawned", pid: 50 }, cfg, world);
+    expect(s.machine.pid).toBe(50);
+    expect(kinds(s.effects)).toEqual(["arm:startwait"]);
+    const r = step(s.machine, E.startwait, cfg, world);
+    expect(r.machine.state).toBe("running");
+  });
+
+  test("a pid reported before startwait elapsed: running when the timer fires", () => {
+    const s = step(starting(), { kind: "spawned", pid: 50 }, cfg, world);
+    expect(kinds(s.effects)).toEqual([]);
+    expect(step(s.machine, E.startwait, cfg, world).machine.state).toBe("running");
+  });
+
+  test("a late pid for a service that is down is ignored", () => {
+    const s = step(inState("fail"), { kind: "spawned", pid: 50 }, cfg, world);
+    expect(s.machine.pid).toBeNull();
+  });
+
+  test("a process that dies right after a late pid is a failed start (backoff)", () => {
+    let m = step(starting(), E.startwait, cfg, world).machine;
+    m = step(m, { kind: "spawned", pid: 50 }, cfg, world).machine;
+    const s = step(m, { kind: "exited", pid: 50, code: 1, signal: null }, cfg, world);
+    expect(s.machine.state).toBe("backoff");
+  });
+
+  test("stop before the pid is known: the pid may still come, then the exit", () => {
+    let m = step(starting(), E.stop, cfg, world).machine;
+    expect(m.state).toBe("stopping");
+    m = step(m, { kind: "spawned", pid: 50 }, cfg, world).machine;
+    expect(m.pid).toBe(50);
+    expect(step(m, { kind: "exited", pid: 50, code: null, signal: 15 }, cfg, world).machine.state).toBe("stopped");
+  });
+
+  test("no pid ever reported: stopwait ends the stop in fail, nothing to kill", () => {
+    const m = step(starting(), E.stop, cfg, world).machine;
+    const s = step(m, E.stopwait, cfg, world);
+    expect(s.machine.state).toBe("fail");
+    expect(s.machine.failReason).toBe("no pid reported within stopwait_secs=2");
+    expect(kinds(s.effects)).not.toContain("kill");
+  });
+
+  test("a start the proxy never sent, then stopped: stopped", () => {
+    const m = step(starting(), E.stop, cfg, world).machine;
+    const s = step(m, { kind: "spawnFailed", reason: "stopped before its proxy started it" }, cfg, world);
+    expect(s.machine.state).toBe("stopped");
+    expect(kinds(s.effects)).toEqual(["cancel:stopwait", "down"]);
+  });
+
+  test("lost: fail with the reason; resume only when it would have been respawned", () => {
+    const s = step(inState("running"), E.lost, cfg, world);
+    expect([s.machine.state, s.machine.failReason, s.machine.resume]).toEqual(["fail", "proxy stopped", true]);
+    expect(s.effects).toContainEqual({ kind: "killOrphan", pid: 42 });
+    expect(step(inState("running"), E.lost, { ...cfg, respawnOnFail: false }, world).machine.resume).toBe(false);
+    // a stop we asked for is not undone by the proxy's return
+    expect(step(inState("stopping", { wantDown: true }), E.lost, cfg, world).machine.resume).toBe(false);
+    // but a restart that waited for the stop is
+    expect(step(inState("stopping", { wantDown: true, pendingStart: true }), E.lost, cfg, world).machine.resume).toBe(true);
+  });
+
+  test("lost with a process known to be dead kills nothing", () => {
+    const s = step(inState("running"), { kind: "lost", reason: "proxy stopped", alive: false }, cfg, world);
+    expect(kinds(s.effects)).not.toContain("killOrphan");
+  });
+
+  test("resume starts a service that waits for its proxy; stop cancels the wait", () => {
+    const lostM = step(inState("running"), E.lost, cfg, world).machine;
+    const s = step(lostM, E.resume, cfg, world);
+    expect(s.machine.state).toBe("starting");
+    expect(kinds(s.effects)).toEqual(["arm:startwait", "spawn"]);
+    const stopped = step(lostM, E.stop, cfg, world);
+    expect(stopped.effects).toContainEqual({ kind: "refused", message: "Service 's' is already down" });
+    expect(step(stopped.machine, E.resume, cfg, world).machine.state).toBe("fail");
+  });
+
+  test("blocked (a noauto proxy that is down): start and restart are refused", () => {
+    for (const ev of [E.start, E.restart]) {
+      const s = step(inState("stopped"), ev, blocked, world);
+      expect(s.machine.state).toBe("stopped");
+      expect(s.effects).toContainEqual({ kind: "refused", message: "Proxy 'p' is not running" });
+    }
+  });
+
+  test("blocked respawns and retries wait for the proxy instead", () => {
+    const r = step(inState("running"), E.kill, blocked, world);
+    expect(r.machine.state).toBe("fail");
+    expect(r.machine.resume).toBe(true);
+    expect(kinds(r.effects)).not.toContain("spawn");
+    const b = step(inState("backoff", { failedStarts: 1 }), E.backoff, blocked, world);
+    expect(b.machine.resume).toBe(true);
+    expect(kinds(b.effects)).not.toContain("spawn");
+    // the proxy is back: resume from backoff keeps the failed-start count
+    const s = step(b.machine, E.resume, cfg, world);
+    expect([s.machine.state, s.machine.failedStarts]).toEqual(["starting", 1]);
   });
 });

@@ -4,6 +4,7 @@
  * descriptor, no other inherited descriptor (Bun opens its own fds
  * close-on-exec and resets signal dispositions and the mask in the child).
  */
+import { connect, type Socket } from "node:net";
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { signalNumber } from "../service/signals.ts";
@@ -25,7 +26,13 @@ export type SpawnRequest = {
   stdin: "ignore" | number;
   stdout: "pipe" | "ignore";
   stderr: "pipe" | "ignore";
-  /** descriptors to pass as fds 3, 4, … */
+  /**
+   * Two-way channels to the child (a proxy's command, status and log pipes):
+   * socket pairs at fds 3, 4, …, before `extraFds`. The daemon's ends come
+   * back in `Child.channels`.
+   */
+  channels?: number;
+  /** descriptors to pass after the channels (fds 3, 4, … when there are none) */
   extraFds?: number[];
   /** set LISTEN_PID to the child's own pid (systemd socket activation) */
   listenPid?: boolean;
@@ -71,6 +78,8 @@ export type Child = {
   warnings: string[];
   stdout: ReadableStream<Uint8Array> | null;
   stderr: ReadableStream<Uint8Array> | null;
+  /** the daemon's ends of the requested channels, in order */
+  channels: Socket[];
 };
 
 export type ExitHandler = (code: number | null, signal: number | null) => void;
@@ -83,7 +92,10 @@ export const bunSpawner: Spawner = (req, onExit) => {
   // asynchronously, so the caller has recorded the pid first.
   let returned = false;
   let early: (() => void) | null = null;
-  const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...(req.extraFds ?? [])];
+  // "socket-fd": a socket pair whose daemon end we own and wrap in a net.Socket
+  // (a native stream: see drainBatches in logging/lines.ts on why not WebStreams).
+  const channels: string[] = Array.from({ length: req.channels ?? 0 }, () => "socket-fd");
+  const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...channels, ...(req.extraFds ?? [])];
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
   let proc;
   try {
@@ -112,16 +124,23 @@ export const bunSpawner: Spawner = (req, onExit) => {
     const err = setPriority(proc.pid, req.priority);
     if (err) warnings.push(err);
   }
+  const fds = proc.stdio as unknown as (number | null)[];
   return {
     pid: proc.pid,
+    channels: channels.map((_, i) => connect({ fd: fds[3 + i]! } as unknown as { path: string })),
     warnings,
     stdout: req.stdout === "pipe" ? (proc.stdout as ReadableStream<Uint8Array>) : null,
     stderr: req.stderr === "pipe" ? (proc.stderr as ReadableStream<Uint8Array>) : null,
   };
 };
 
-/** Send a signal; false when the target is already gone. */
+/**
+ * Send a signal; false when the target is already gone. Never to every
+ * process (-1), to cfkd's own group (0) or to cfkd itself: some pids come
+ * from proxies, and a confused proxy must not make cfkd kill the world.
+ */
 export function sendSignal(target: number, signal: number): boolean {
+  if (!Number.isSafeInteger(target) || target === 0 || target === -1 || Math.abs(target) === process.pid) return false;
   try {
     process.kill(target, signal);
     return true;

@@ -1,7 +1,7 @@
 /**
  * The service life cycle (SPEC §4) as one pure transition function:
  * `step(machine, event, config, world) → { machine, effects }`.
- * Effects are data; the runner (runner.ts) carries them out and feeds the
+ * Effects are data; the runner (service.ts) carries them out and feeds the
  * results back as events. Nothing here touches a process, a timer or a clock.
  *
  * "Want" and "is" are kept apart (runit): `wantDown` records that the daemon
@@ -29,6 +29,13 @@ export type Machine = {
   readonly killed: boolean;
   /** restart: start as soon as the service is down */
   readonly pendingStart: boolean;
+  /**
+   * startwait_secs elapsed before the pid was known (a proxy reports it
+   * later): the wait starts again from the pid's arrival.
+   */
+  readonly startwaitElapsed: boolean;
+  /** start this service when its proxy is up again (SPEC §7, docs/proxy.md) */
+  readonly resume: boolean;
 };
 
 export type Config = {
@@ -40,6 +47,8 @@ export type Config = {
   readonly respawnOnStop: boolean;
   readonly maxRetries: number;
   readonly stopSignal: number;
+  /** why the service cannot start now (its proxy is down and not auto), or null */
+  readonly blocked: string | null;
 };
 
 export type Event =
@@ -49,7 +58,14 @@ export type Event =
   | { kind: "spawned"; pid: number }
   | { kind: "spawnFailed"; reason: string }
   | { kind: "exited"; pid: number; code: number | null; signal: number | null }
-  | { kind: "timer"; timer: TimerKind };
+  | { kind: "timer"; timer: TimerKind }
+  /**
+   * The service's proxy went away: the process lost its supervisor.
+   * `alive`: it may still be running (the proxy died before reporting it).
+   */
+  | { kind: "lost"; reason: string; alive: boolean }
+  /** the service's proxy is up (again) */
+  | { kind: "resume" };
 
 export type Effect =
   | { kind: "spawn" }
@@ -59,6 +75,8 @@ export type Effect =
   | { kind: "kill" }
   /** the leader is gone: SIGKILL whatever is left of its group */
   | { kind: "reapGroup"; pid: number }
+  /** a process whose proxy died: SIGKILL it (its group unless no_new_session) */
+  | { kind: "killOrphan"; pid: number }
   | { kind: "arm"; timer: TimerKind; ms: number }
   | { kind: "cancel"; timer: TimerKind }
   | { kind: "log"; level: "info" | "warn" | "error"; message: string }
@@ -86,6 +104,8 @@ export const initialMachine: Machine = {
   wantDown: false,
   killed: false,
   pendingStart: false,
+  startwaitElapsed: false,
+  resume: false,
 };
 
 /** up = starting, running, stopping (SPEC §4) */
@@ -96,6 +116,7 @@ export function isUp(state: ServiceState): boolean {
 /** The reason text for an abnormal end, as the original words it. */
 export function exitReason(code: number | null, signal: number | null): string {
   if (signal !== null) return `Received signal ${signal}`;
+  if (code === null) return "Exit status unknown"; // a proxy that did not say
   return code ? `Exited with error ${code}` : "Exited successfully";
 }
 
@@ -104,11 +125,13 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
   switch (ev.kind) {
     case "start":
       if (isUp(m.state)) return refuse(m, msg.alreadyUp(cfg.name));
+      if (cfg.hasCmd && cfg.blocked !== null) return refuse(m, cfg.blocked);
       return start(m, cfg, w, m.state === "backoff");
     case "stop":
-      if (m.state === "backoff") return settle({ ...m, stopTime: null }, "stopped", w, [cancel("backoff")], true);
+      if (m.state === "backoff") return settle({ ...m, stopTime: null, resume: false }, "stopped", w, [cancel("backoff")], true);
       if (m.state === "stopping") return { machine: m, effects: [] };
-      if (!isUp(m.state)) return refuse(m, msg.alreadyDown(cfg.name));
+      // a service waiting for its proxy stays down when the proxy comes back
+      if (!isUp(m.state)) return refuse({ ...m, resume: false }, msg.alreadyDown(cfg.name));
       return stop(m, cfg, w);
     case "restart":
       if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
@@ -117,11 +140,18 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
         const s = stop(m, cfg, w);
         return { machine: { ...s.machine, pendingStart: true }, effects: s.effects };
       }
+      if (cfg.blocked !== null) return refuse(m, cfg.blocked);
       return start(m, cfg, w, false);
     case "spawned":
-      return { machine: { ...m, pid: ev.pid }, effects: [] };
+      return spawned(m, cfg, ev.pid);
     case "spawnFailed":
-      if (m.state !== "starting" || m.pid !== null) return { machine: m, effects: [] };
+      if (m.pid !== null) return { machine: m, effects: [] };
+      if (m.state === "stopping") {
+        // stopped before its proxy started it: the stop is done
+        const log: Effect = { kind: "log", level: "info", message: `${cfg.name} stopped before it started (${ev.reason})` };
+        return afterDown(m, cfg, w, settle(m, "stopped", w, [cancel("stopwait"), log], false));
+      }
+      if (m.state !== "starting") return { machine: m, effects: [] };
       return afterDown(m, cfg, w, failed(m, cfg, w, ev.reason, [
         cancel("startwait"),
         { kind: "log", level: "error", message: `cannot start ${cfg.name}: ${ev.reason}` },
@@ -131,11 +161,51 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
       return afterDown(m, cfg, w, exited(m, cfg, w, ev.code, ev.signal));
     case "timer":
       return timer(m, cfg, w, ev.timer);
+    case "lost":
+      return lost(m, cfg, w, ev.reason, ev.alive);
+    case "resume": {
+      if (!m.resume || isUp(m.state)) return { machine: m, effects: [] };
+      const s = start(m, cfg, w, m.state === "backoff");
+      s.effects.unshift({ kind: "log", level: "info", message: `resuming ${cfg.name}: its proxy is up` });
+      return s;
+    }
   }
+}
+
+/**
+ * The pid is known. A proxy may report it after startwait_secs elapsed:
+ * then the wait starts again, so a process that dies at once still counts
+ * as a failed start (backoff), never as a running service that failed.
+ */
+function spawned(m: Machine, cfg: Config, pid: number): Step {
+  if (!isUp(m.state) || m.pid !== null) return { machine: m, effects: [] }; // late or stale
+  if (m.state === "starting" && m.startwaitElapsed) {
+    return { machine: { ...m, pid, startwaitElapsed: false }, effects: [{ kind: "arm", timer: "startwait", ms: cfg.startwaitMs }] };
+  }
+  return { machine: { ...m, pid }, effects: [] };
+}
+
+/**
+ * Its proxy is gone (SPEC §7): `fail` with the reason, no respawn now (that
+ * would start an auto proxy again at once); `resume` remembers to start it
+ * when the proxy is up again if it would have been respawned.
+ */
+function lost(m: Machine, cfg: Config, w: World, reason: string, alive: boolean): Step {
+  if (!isUp(m.state)) return { machine: m, effects: [] };
+  const effects: Effect[] = [cancel("startwait"), cancel("stopwait")];
+  if (alive && m.pid !== null) effects.push({ kind: "killOrphan", pid: m.pid });
+  effects.push({ kind: "log", level: "error", message: `'${cfg.name}' has stopped: ${reason}` });
+  const resume = m.pendingStart || (cfg.respawnOnFail && !m.wantDown);
+  return settle({ ...m, failReason: reason, resume, pendingStart: false }, "fail", w, effects, false);
 }
 
 function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
   if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
+  if (cfg.blocked !== null) {
+    // a respawn or retry while the proxy is down: wait for the proxy
+    const log: Effect = { kind: "log", level: "warn", message: `${cfg.name} will start when its proxy is up: ${cfg.blocked}` };
+    return { machine: { ...m, resume: true, pendingStart: false }, effects: [log] };
+  }
   const machine: Machine = {
     ...m,
     state: "starting",
@@ -147,6 +217,8 @@ function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
     wantDown: false,
     killed: false,
     pendingStart: false,
+    startwaitElapsed: false,
+    resume: false,
   };
   const effects: Effect[] = [{ kind: "log", level: "info", message: `starting ${cfg.name}` }];
   if (m.state === "backoff") effects.push(cancel("backoff"));
@@ -167,7 +239,11 @@ function stop(m: Machine, cfg: Config, w: World): Step {
 }
 
 function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
-  if (t === "startwait" && m.state === "starting" && m.pid !== null) {
+  if (t === "startwait" && m.state === "starting") {
+    if (m.pid === null) {
+      const message = `${cfg.name}: no pid from its proxy after startwait_secs=${cfg.startwaitMs / 1000}, still waiting`;
+      return { machine: { ...m, startwaitElapsed: true }, effects: [{ kind: "log", level: "warn", message }] };
+    }
     return {
       machine: { ...m, state: "running", failedStarts: 0 },
       effects: [{ kind: "log", level: "info", message: `${cfg.name} is running (pid ${m.pid})` }],
@@ -175,6 +251,12 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
   }
   if (t === "stopwait" && m.state === "stopping") {
     const secs = cfg.stopwaitMs / 1000;
+    if (m.pid === null) {
+      // its proxy never reported a pid: nothing is known to kill
+      const reason = `no pid reported within stopwait_secs=${secs}`;
+      const log: Effect = { kind: "log", level: "error", message: `${cfg.name}: ${reason}` };
+      return afterDown(m, cfg, w, settle({ ...m, failReason: reason }, "fail", w, [log], false));
+    }
     return {
       machine: { ...m, killed: true },
       effects: [{ kind: "log", level: "warn", message: `service ${cfg.name} still running after ${secs}s, killing` }, { kind: "kill" }],

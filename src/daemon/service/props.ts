@@ -104,9 +104,12 @@ export function parseEnvObject(v: string): Record<string, string> | undefined {
 }
 
 const validEnvKey = (k: string) => k !== "" && !k.includes("=") && !k.includes("\0");
-const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 
-const setters: Record<string, Setter> = {
+
+/** The properties services and proxies share (SPEC §3.2, §3.4), with the same rules. */
+export type CommonProps = { cmd: Cmd | null; desc: string; env: Record<string, string> };
+
+export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: CommonProps, v: string) => boolean> = {
   cmd: (p, v) => {
     const c = parseCmd(v);
     if (c === undefined) return false;
@@ -114,6 +117,26 @@ const setters: Record<string, Setter> = {
     return true;
   },
   desc: (p, v) => ((p.desc = v.replace(/[\r\n\t\0]+/g, "")), true),
+  add_env: (p, v) => {
+    const eq = v.indexOf("=");
+    if (eq <= 0) return false;
+    const key = v.slice(0, eq).trim();
+    if (!validEnvKey(key)) return false;
+    p.env = { ...p.env, [key]: v.slice(eq + 1) };
+    return true;
+  },
+  env: (p, v) => {
+    const o = parseEnvObject(v);
+    if (o === undefined) return false;
+    p.env = o;
+    return true;
+  },
+};
+
+const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+
+const setters: Record<string, Setter> = {
+  ...commonSetters,
   tags: (p, v) => {
     p.tags = [...new Set(v.replace(/\s+/g, "").split(",").filter((t) => t !== ""))].sort();
     return true;
@@ -136,20 +159,6 @@ const setters: Record<string, Setter> = {
     const names = v.replace(/\s+/g, "").split(",").filter((n) => n !== "");
     if (names.length === 0 || !names.every(isValidName) || new Set(names).size !== names.length) return false;
     p.listen_fds = names;
-    return true;
-  },
-  add_env: (p, v) => {
-    const eq = v.indexOf("=");
-    if (eq <= 0) return false;
-    const key = v.slice(0, eq).trim();
-    if (!validEnvKey(key)) return false;
-    p.env = { ...p.env, [key]: v.slice(eq + 1) };
-    return true;
-  },
-  env: (p, v) => {
-    const o = parseEnvObject(v);
-    if (o === undefined) return false;
-    p.env = o;
     return true;
   },
   cwd: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.cwd = v), true) : false),
@@ -182,8 +191,11 @@ export const PROPERTY_NAMES = Object.keys(setters);
  * the property goes back to its default (add_env: clears all additions).
  */
 export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
-  return applyProp(setters, defaultProps, p, prop, value, (k) => (k === "add_env" ? "env" : k));
+  return applyProp(setters, defaultProps, p, prop, value, envField);
 }
+
+/** `add_env` has no field of its own: unsetting it clears `env`. */
+export const envField = (prop: string) => (prop === "add_env" ? "env" : prop);
 
 /** The `cmd` as text: strings as they are, arrays as their JSON. */
 export function cmdText(cmd: Cmd | null): string {

@@ -2,15 +2,19 @@
  * One supervised service: its properties, its life-cycle machine, and the
  * runner that turns the machine's effects into processes, signals and
  * timers. Events (commands, exits, timer firings) go through `dispatch`,
- * one at a time; effects that produce events (spawn) queue them, so a step
- * always sees the machine left by the previous one.
+ * one at a time; events produced while a step runs (spawn) are queued, so a
+ * step always sees the machine left by the previous one.
+ *
+ * Whether cfkd spawns the process or a proxy forks it is the driver's
+ * business (driver.ts); the life cycle is the same.
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isUp, SIGKILL, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
-import { toArgv } from "./cmdline.ts";
+import { signalProcess, type Driver, type ProxyLink } from "./driver.ts";
+import { directDriver } from "./direct.ts";
 import type { StatusRecord, DescRecord } from "../../protocol/status.ts";
 import type { Clock } from "../os/clock.ts";
-import type { Child, SpawnRequest, Spawner } from "../os/spawner.ts";
+import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { sendSignal } from "../os/spawner.ts";
 import type { DaemonLog } from "../logging/types.ts";
 
@@ -32,17 +36,22 @@ export class Service {
   private timers = new Map<TimerKind, () => void>();
   private queue: Event[] = [];
   private busy = false;
-  private child: Child | null = null;
-  private groupLeader = false;
+  /** how the current process was started; null when there is none */
+  private active: { driver: Driver; link: ProxyLink | null; groupLeader: boolean } | null = null;
+  private readonly direct: Driver;
   private runningCmd = "";
   private eventPid: number | null = null;
   /** set by `destroy`: forget the service once it is down */
   destroying = false;
+  /** the proxy this service is declared under (`proxy NAME service SVC ...`) */
+  proxy: ProxyLink | null = null;
 
   constructor(
     readonly name: string,
     private readonly world: ServiceWorld,
-  ) {}
+  ) {
+    this.direct = directDriver(world);
+  }
 
   get state() {
     return this.m.state;
@@ -52,6 +61,14 @@ export class Service {
   }
   get up() {
     return isUp(this.m.state);
+  }
+  /** the proxy of the current process, else the declared one */
+  get link(): ProxyLink | null {
+    return this.active ? this.active.link : this.proxy;
+  }
+  /** the proxy the current process runs under (null: none, or direct) */
+  get runningUnder(): ProxyLink | null {
+    return this.active?.link ?? null;
   }
 
   /** Feed one event; returns the refusal message when the request is refused. */
@@ -89,14 +106,20 @@ export class Service {
       pid: m.pid,
       start_time: m.startTime,
       stop_time: m.stopTime,
-      proxy: "",
+      proxy: this.proxyText(),
       fail_reason: failed ? m.failReason : "",
       running_cmd: this.up ? this.runningCmd : "",
     };
   }
 
   desc(): DescRecord {
-    return { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: "", cmd: cmdText(this.props.cmd) };
+    return { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: this.proxyText(), cmd: cmdText(this.props.cmd) };
+  }
+
+  /** The proxy's name, with `!` when it is down (SPEC §3.5). */
+  private proxyText(): string {
+    const p = this.link;
+    return p === null ? "" : p.pid === null ? `${p.name}!` : p.name;
   }
 
   private config(): Config {
@@ -110,6 +133,7 @@ export class Service {
       respawnOnStop: p.respawn_on_stop,
       maxRetries: p.respawn_max_retries,
       stopSignal: p.stop_signal,
+      blocked: this.proxy?.blocked(this.name) ?? null,
     };
   }
 
@@ -120,15 +144,18 @@ export class Service {
         this.spawn();
         return null;
       case "signal":
-        this.signal(eff.signal);
+        this.active?.driver.stop(this, this.m.pid, eff.signal, this.active.groupLeader);
         return null;
       case "kill":
-        this.signal(SIGKILL);
+        // cfkd's own SIGKILL, proxied or not: the proxy's stop was not enough
+        if (this.active && this.m.pid !== null) signalProcess(this.m.pid, SIGKILL, this.active.groupLeader);
         return null;
       case "reapGroup":
         // Whatever the leader left in its group dies with it: no orphans.
-        if (this.groupLeader) sendSignal(-eff.pid, SIGKILL);
-        this.child = null;
+        if (this.active?.groupLeader) sendSignal(-eff.pid, SIGKILL);
+        return null;
+      case "killOrphan":
+        if (this.active) signalProcess(eff.pid, SIGKILL, this.active.groupLeader);
         return null;
       case "arm": {
         this.timers.get(eff.timer)?.();
@@ -151,45 +178,20 @@ export class Service {
       case "down":
         this.eventPid = null;
         this.runningCmd = "";
+        this.active = null;
         this.world.onDown(this);
         return null;
     }
   }
 
   private spawn(): void {
-    const cmd = this.props.cmd!;
-    const req = this.world.prepare(this, toArgv(cmd));
-    if (typeof req === "string") {
-      this.queue.push({ kind: "spawnFailed", reason: req });
+    const driver: Driver = this.proxy ?? this.direct;
+    const r = driver.start(this);
+    if (typeof r === "string") {
+      this.queue.push({ kind: "spawnFailed", reason: r });
       return;
     }
-    let child: Child;
-    try {
-      child = this.world.spawner(req, (code, signal) => this.dispatch({ kind: "exited", pid: child.pid, code, signal }));
-    } catch (e) {
-      this.queue.push({ kind: "spawnFailed", reason: osReason(e) });
-      return;
-    }
-    this.child = child;
-    this.groupLeader = req.newSession;
-    this.runningCmd = cmdText(cmd);
-    const pid = child.pid;
-    for (const w of child.warnings) this.world.log.event("warn", `${this.name}: ${w}`, pid);
-    if (child.stdout) void this.world.log.capture("service", this.name, "out", pid, child.stdout);
-    if (child.stderr) void this.world.log.capture("service", this.name, "err", pid, child.stderr);
-    this.queue.push({ kind: "spawned", pid });
+    this.active = { driver, link: this.proxy, groupLeader: r.groupLeader };
+    this.runningCmd = cmdText(this.props.cmd);
   }
-
-  private signal(sig: number): void {
-    const pid = this.m.pid;
-    if (pid === null) return;
-    if (!(this.groupLeader && sendSignal(-pid, sig))) sendSignal(pid, sig);
-  }
-}
-
-/** The OS's words for a failed spawn, without Bun's decorations. */
-export function osReason(e: unknown): string {
-  const err = e as { code?: string; message?: string; path?: string };
-  const m = String(err?.message ?? e);
-  return m.replace(/^error:\s*/i, "");
 }

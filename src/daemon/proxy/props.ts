@@ -1,0 +1,31 @@
+/**
+ * Proxy properties (SPEC §3.4): `cmd`, `desc`, `add_env`, `env` with the
+ * services' rules, and `noauto`. Pure: a bad value is reported, never thrown.
+ */
+import { parseBool } from "../../protocol/values.ts";
+import { applyProp, type SetResult } from "../props-table.ts";
+import { commonSetters, envField, type CommonProps } from "../service/props.ts";
+
+export type ProxyProps = CommonProps & {
+  /** started with `command proxyup` only (default: auto) */
+  noauto: boolean;
+};
+
+export function defaultProxyProps(): ProxyProps {
+  return { cmd: null, desc: "", noauto: false, env: {} };
+}
+
+const setters = {
+  ...commonSetters,
+  noauto: (p: ProxyProps, v: string) => {
+    const b = parseBool(v);
+    if (b === undefined) return false;
+    p.noauto = b;
+    return true;
+  },
+};
+
+/** Set one proxy property; `value` null means unset (back to the default). */
+export function setProxyProp(p: ProxyProps, prop: string, value: string | null): SetResult {
+  return applyProp<ProxyProps>(setters, defaultProxyProps, p, prop, value, envField);
+}
