@@ -12,7 +12,7 @@
  * (build/smoke.sh) before the command succeeds.
  */
 import { $ } from "bun";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
@@ -48,6 +48,7 @@ export function extras(): [string, string][] {
     ["cfkd.conf", "examples/cfkd.conf"],
     ["cfkd.service", "examples/cfkd.service"],
     ...docs.map((f): [string, string] => [`docs/${f}`, `docs/${f}`]),
+    ["proxies/cfk-python-proxy.py", "proxies/cfk-python-proxy.py"],
   ];
 }
 
@@ -89,7 +90,8 @@ export async function buildArchive(t: Target, o: ArchiveOptions): Promise<Archiv
     for (const [inArchive, inRepo] of extras()) {
       const dir = dirname(inArchive);
       if (dir !== "." && !dirs.has(dir)) entries.push({ kind: "dir", path: `${top}/${dir}`, mode: 0o755 }), dirs.add(dir);
-      entries.push({ kind: "file", path: `${top}/${inArchive}`, mode: 0o644, data: readFileSync(join(ROOT, inRepo)) });
+      const mode = statSync(join(ROOT, inRepo)).mode & 0o111 ? 0o755 : 0o644; // scripts stay executable
+      entries.push({ kind: "file", path: `${top}/${inArchive}`, mode, data: readFileSync(join(ROOT, inRepo)) });
     }
     const gz = Bun.gzipSync(tar(entries, o.mtime), { level: o.level });
     const file = `${top}.tar.gz`;

@@ -47,7 +47,8 @@ test("an archive for this machine: layout, hard link, checksums, and it passes t
 
   await Bun.$`tar -xzf ${a.file}`.cwd(t.path).quiet();
   const top = join(t.path, archiveName(version, "host"));
-  expect(readdirSync(top).sort()).toEqual(["LICENSE", "README.md", "THIRD-PARTY-NOTICES", "cfkctl", "cfkd", "cfkd.conf", "cfkd.service", "docs"]);
+  expect(readdirSync(top).sort()).toEqual(["LICENSE", "README.md", "THIRD-PARTY-NOTICES", "cfkctl", "cfkd", "cfkd.conf", "cfkd.service", "docs", "proxies"]);
+  expect(statSync(join(top, "proxies/cfk-python-proxy.py")).mode & 0o777).toBe(0o755);
   expect(readdirSync(join(top, "docs"))).toContain("install.md");
   for (const [inArchive, inRepo] of extras()) expect(readFileSync(join(top, inArchive), "utf8")).toBe(readFileSync(join(ROOT, inRepo), "utf8"));
   expect(readFileSync(join(top, "THIRD-PARTY-NOTICES"), "utf8")).toBe("NOTICES\n");

@@ -3,8 +3,7 @@
  * `cfkd` category; captured output to `service.<name>.out|err` and
  * `proxy.<name>.out|err` (SPEC §8). Implementations must never throw.
  */
-import { drainBatches, LineBatch } from "./lines.ts";
-import { Tail } from "./tail.ts";
+import type { Tail } from "./tail.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 export type Stream = "out" | "err";
@@ -26,24 +25,4 @@ export interface DaemonLog {
   readonly tail: Tail;
   /** wait (a bounded time) until captured output and records are written */
   flush(): Promise<void>;
-}
-
-/** A logger that writes plain lines to a stream (tests; stderr before the config is loaded). */
-export function plainLog(write: (s: string) => void): DaemonLog {
-  const tail = new Tail();
-  const line = (pid: number | null | undefined, level: string, cat: string, m: string) =>
-    write(`${pid ?? "-"} ${level.toUpperCase()} ${cat} - ${m}\n`);
-  const lines = (source: Source, name: string, st: Stream, pid: number | null, b: LineBatch) => {
-    if (source === "service") tail.add(name, st, b);
-    for (let i = 0; i < b.count; i++) line(pid, st === "out" ? "info" : "error", `${source}.${name}.${st}`, b.text(i));
-    return undefined;
-  };
-  return {
-    event: (level, m, pid) => line(pid, level, "cfkd", m),
-    serviceLine: (s, st, pid, l) => void lines("service", s, st, pid, LineBatch.of(l)),
-    proxyLine: (p, st, pid, l) => void lines("proxy", p, st, pid, LineBatch.of(l)),
-    capture: (source, name, st, pid, from) => drainBatches(from, (b) => lines(source, name, st, pid, b)),
-    tail,
-    flush: async () => {},
-  };
 }
