@@ -6,7 +6,7 @@
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { statusToWire, descToWire, proxyStatusToWire } from "../protocol/status.ts";
+import { descToWire, proxyStatusToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
 import { Proxy } from "./proxy/proxy.ts";
@@ -251,7 +251,7 @@ export class Controller {
       }
       return ok();
     },
-    status: (a) => this.query(a, (s) => statusToWire(s.status())),
+    status: (a) => this.query(a, (s) => s.statusLine()),
     desc: (a) => this.query(a, (s) => descToWire(s.desc())),
     pids: (a) => this.query(a, pidsLine),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),

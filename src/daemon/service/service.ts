@@ -12,7 +12,7 @@ import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isUp, SIGKILL, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import { signalProcess, type Driver, type ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
-import type { StatusRecord, DescRecord } from "../../protocol/status.ts";
+import { statusToWire, type StatusRecord, type DescRecord } from "../../protocol/status.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { sendSignal } from "../os/spawner.ts";
@@ -111,6 +111,23 @@ export class Service {
       running_cmd: this.up ? this.runningCmd : "",
     };
   }
+
+  /**
+   * The wire form of status(), kept until one of its inputs changes: the
+   * machine (a new object at every transition), the running command, the
+   * proxy's label. Monitoring polls `command status` far more often than
+   * services change.
+   */
+  statusLine(): string {
+    const proxy = this.proxyText();
+    const w = this.wire;
+    if (w !== null && w.m === this.m && w.proxy === proxy && w.cmd === this.runningCmd) return w.line;
+    const line = statusToWire(this.status());
+    this.wire = { m: this.m, proxy, cmd: this.runningCmd, line };
+    return line;
+  }
+
+  private wire: { m: Machine; proxy: string; cmd: string; line: string } | null = null;
 
   desc(): DescRecord {
     return { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: this.proxyText(), cmd: cmdText(this.props.cmd) };
