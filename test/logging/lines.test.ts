@@ -73,10 +73,19 @@ test("a batch keeps the chunk it came from: no copy of complete lines", () => {
 
 test("LineSplitter gives text lines", () => {
   const out: string[] = [];
-  const s = new LineSplitter((l) => out.push(l));
-  s.push(enc.encode("x\ny"));
-  s.end();
+  const s = new LineSplitter((l) => void out.push(l));
+  expect(s.push(enc.encode("x\ny"))).toBeUndefined();
+  expect(s.end()).toBeUndefined();
   expect(out).toEqual(["x", "y"]);
+});
+
+test("LineSplitter hands back the consumer's back-pressure promise, once", () => {
+  const backedUp = Promise.resolve();
+  const s = new LineSplitter((l) => (l === "b" ? backedUp : undefined));
+  expect(s.push(enc.encode("a\nb\nc\n"))).toBe(backedUp);
+  expect(s.push(enc.encode("d\n"))).toBeUndefined();
+  s.push(enc.encode("b"));
+  expect(s.end()).toBe(backedUp);
 });
 
 test("drainBatches waits for the consumer before reading more", async () => {

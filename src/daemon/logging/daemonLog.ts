@@ -109,10 +109,10 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
       safe(() => record("cfkd", level, { text: message, pid: pid ?? null }));
     },
     serviceLine(service, stream, pid, line) {
-      void lines("service", service, stream, pid, LineBatch.of(line));
+      return lines("service", service, stream, pid, LineBatch.of(line));
     },
     proxyLine(proxy, stream, pid, line) {
-      void lines("proxy", proxy, stream, pid, LineBatch.of(line));
+      return lines("proxy", proxy, stream, pid, LineBatch.of(line));
     },
     async capture(source, name, stream, pid, from) {
       active++;

@@ -116,19 +116,31 @@ export class BatchSplitter {
   }
 }
 
-/** The line-by-line form of BatchSplitter, for pipes of text messages. */
+/**
+ * The line-by-line form of BatchSplitter, for pipes of text messages.
+ * `emit` may return a promise (the consumer is backed up): `push` and `end`
+ * return the last such promise of their lines, for the reader to await.
+ */
 export class LineSplitter {
   private split: BatchSplitter;
-  constructor(emit: (line: string) => void) {
+  private wait: Promise<void> | undefined;
+  constructor(emit: (line: string) => Promise<void> | undefined | void) {
     this.split = new BatchSplitter((b) => {
-      for (let i = 0; i < b.count; i++) emit(b.text(i));
+      for (let i = 0; i < b.count; i++) this.wait = emit(b.text(i)) ?? this.wait;
     });
   }
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array): Promise<void> | undefined {
     this.split.push(chunk);
+    return this.take();
   }
-  end(): void {
+  end(): Promise<void> | undefined {
     this.split.end();
+    return this.take();
+  }
+  private take(): Promise<void> | undefined {
+    const w = this.wait;
+    this.wait = undefined;
+    return w;
   }
 }
 
@@ -179,13 +191,5 @@ export function drainBatches(stream: ReadableStream<Uint8Array>, onBatch: (b: Li
     r.on("end", end);
     r.on("close", end);
     r.on("error", end); // the pipe broke: keep what we have
-  });
-}
-
-/** Read a stream to its end, line by line, as text. */
-export function drainLines(stream: ReadableStream<Uint8Array>, emit: (line: string) => void): Promise<void> {
-  return drainBatches(stream, (b) => {
-    for (let i = 0; i < b.count; i++) emit(b.text(i));
-    return undefined;
   });
 }

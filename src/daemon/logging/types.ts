@@ -12,10 +12,14 @@ export type Source = "service" | "proxy";
 export interface DaemonLog {
   /** an event of the daemon's own (category `cfkd`); pid = the service's, for `%S` */
   event(level: Level, message: string, pid?: number | null): void;
-  /** one captured line of a service's stdout (INFO) or stderr (ERROR) */
-  serviceLine(service: string, stream: Stream, pid: number | null, line: string): void;
-  /** one line of a proxy's own output */
-  proxyLine(proxy: string, stream: Stream, pid: number | null, line: string): void;
+  /**
+   * One line of a service's stdout (INFO) or stderr (ERROR), relayed by a
+   * proxy. A promise means the log is backed up: read no more from where
+   * the line came from until it settles.
+   */
+  serviceLine(service: string, stream: Stream, pid: number | null, line: string): Promise<void> | undefined;
+  /** one line of a proxy's own log (same promise as serviceLine) */
+  proxyLine(proxy: string, stream: Stream, pid: number | null, line: string): Promise<void> | undefined;
   /**
    * Log a service's (or proxy's) stdout or stderr, line by line, until it
    * ends; reads no faster than the log can write. Resolves at end of stream.

@@ -290,15 +290,13 @@ export class Proxy implements ProxyLink {
     } else svc.dispatch({ kind: "spawnFailed", reason: exitReason(st.code, st.signal) });
   }
 
-  private onLog(run: Run, line: string): void {
+  private onLog(run: Run, line: string): Promise<void> | undefined {
     const l = parseLogLine(line);
-    if (l.service === null) {
-      this.world.log.proxyLine(this.name, l.stream, run.pid, l.text);
-      return;
-    }
+    if (l.service === null) return this.world.log.proxyLine(this.name, l.stream, run.pid, l.text);
     const svc = this.services.get(l.service);
-    if (svc) this.world.log.serviceLine(svc.name, l.stream, svc.pid, l.text);
-    else this.world.log.event("warn", `proxy '${this.name}' logs for unknown service '${l.service}': ${l.text}`, run.pid);
+    if (svc) return this.world.log.serviceLine(svc.name, l.stream, svc.pid, l.text);
+    this.world.log.event("warn", `proxy '${this.name}' logs for unknown service '${l.service}': ${l.text}`, run.pid);
+    return undefined;
   }
 }
 
@@ -309,13 +307,15 @@ function killGroup(pid: number): void {
 }
 
 /** Read a pipe line by line to its end (or until it breaks). */
-async function readLines(sock: Socket, emit: (line: string) => void): Promise<void> {
+async function readLines(sock: Socket, emit: (line: string) => Promise<void> | undefined | void): Promise<void> {
   const split = new LineSplitter(emit);
   try {
-    for await (const chunk of sock) split.push(chunk as Buffer);
+    // awaiting a backed-up log stops the reads: the proxy's pipe fills and
+    // the proxy (and its workers' output) is slowed, not the daemon's memory
+    for await (const chunk of sock) await split.push(chunk as Buffer);
   } catch {
     /* the pipe broke: keep what we have */
   }
-  split.end();
+  await split.end();
   sock.destroy();
 }
