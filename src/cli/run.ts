@@ -3,8 +3,6 @@
  * Io. Every failure ends here as a CliError, so this is where exit codes
  * are decided; the entry (src/cfkctl.ts) only calls process.exit with it.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { parseAddress } from "../protocol/address.ts";
 import { parseFast } from "./argv.ts";
 import { execute } from "./commands.ts";
@@ -16,9 +14,9 @@ import type { Io } from "./io.ts";
 export type RunOptions = { io: Io; home: string };
 
 /** The console token: the file's content, trimmed. */
-function readToken(file: string, cwd: string): string {
+async function readToken(file: string, io: Io): Promise<string> {
   try {
-    const t = readFileSync(resolve(cwd, file), "utf8").trim();
+    const t = (await io.readFile(file.startsWith("/") ? file : `${io.cwd}/${file}`)).trim();
     if (t === "") throw new Error("the file is empty");
     return t;
   } catch (e) {
@@ -40,7 +38,7 @@ export async function runCli(argv: readonly string[], { io, home }: RunOptions):
     const address = parseAddress(text, io.cwd);
     if (address.kind === "error") throw new CliError("usage", say.badAddress(address.message));
     const tokenFile = inv.authTokenFile ?? (io.env.CFKD_TOKEN_FILE || undefined);
-    const token = tokenFile === undefined ? undefined : readToken(tokenFile, io.cwd);
+    const token = tokenFile === undefined ? undefined : await readToken(tokenFile, io);
     return await execute(inv, { io, connect: () => Connection.open(address, token) });
   } catch (e) {
     if (e instanceof CliError) {
