@@ -3,11 +3,12 @@
  * Sample 2, SIGUSR1 reloads, backpressure, and what never reaches the log.
  */
 import { expect, test } from "bun:test";
-import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DaemonProcess, BUN, CFKD, FIXTURES, tempDir, waitFor } from "../harness.ts";
 import { DEFAULT_LOG_CONFIG } from "../../src/daemon/logging/defaults.ts";
 import { SAMPLE_2 } from "./samples.ts";
+import { slowLog, waitUntilStuck } from "./slow-log.ts";
 
 const read = (p: string) => (existsSync(p) ? readFileSync(p, "utf8") : "");
 const linesOf = (text: string, cat: string) => text.split("\n").filter((l) => l.includes(` ${cat} - `));
@@ -101,59 +102,20 @@ test("acceptance 3: SIGUSR1 switches file and pattern without restarting; a brok
 
 test("a service writing faster than the log is slowed by its pipe; nothing is lost, memory stays bounded", async () => {
   using dir = tempDir();
-  const fifo = join(dir.path, "slow.fifo");
-  Bun.spawnSync(["mkfifo", fifo]);
-  // Our end of the fifo, opened without blocking so that cfkd's open finds
-  // a reader; we do not read from it until the writer is stuck.
-  const rd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const cfg = join(dir.path, "fifo.config");
-  writeFileSync(cfg, DEFAULT_LOG_CONFIG.replace("${CFKD_HOME}/cfkd.log", fifo).replace("%S %p %L %c - %m%n", "%c %m%n"));
-  await using d = await DaemonProcess.start({ args: ["-l", cfg] });
+  using log = slowLog(dir.path);
+  await using d = await DaemonProcess.start({ args: ["-l", log.config] });
   const n = 300_000; // 30 MB, far more than the pipes and the log's buffers hold
   const progress = join(dir.path, "progress");
   await d.ok(`service flood cmd=["${BUN}","${join(FIXTURES, "linewriter.ts")}","${n}","${progress}"]`);
   await d.ok("service flood respawn_on_stop=0");
   await d.ok("command start service flood");
   // the writer gets stuck: the daemon stopped reading its pipe
-  let last = -1;
-  await waitFor(
-    () => {
-      const p = Number(read(progress) || 0);
-      const stuck = p === last && p > 0;
-      last = p;
-      return stuck;
-    },
-    "the writer to block",
-    10_000,
-    300,
-  );
-  expect(last).toBeLessThan(n * 100);
+  expect(await waitUntilStuck(progress)).toBeLessThan(n * 100);
   const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.pid}/status`, "utf8"))![1]) / 1024;
   expect(rss).toBeLessThan(150);
   expect((await d.ok("command version"))[0]).toBeDefined(); // the console still answers
 
-  const lastId = String(n - 1).padStart(18, "0");
-  let out = "";
-  const buf = Buffer.alloc(1 << 20);
-  await waitFor(
-    () => {
-      for (;;) {
-        let got = 0;
-        try {
-          got = readSync(rd, buf);
-        } catch (e) {
-          if ((e as { code?: string }).code !== "EAGAIN") throw e;
-        }
-        if (got <= 0) break;
-        out += buf.toString("latin1", 0, got);
-      }
-      return out.includes(`service.flood.out ${lastId}`);
-    },
-    "every line through the fifo",
-    20_000,
-    5,
-  );
-  closeSync(rd);
+  const out = await log.readUntil(`service.flood.out ${String(n - 1).padStart(18, "0")}`, 20_000);
   const lines = out.split("\n").filter((l) => l.startsWith("service.flood.out "));
   expect(lines).toHaveLength(n);
   const body = "x".repeat(81);

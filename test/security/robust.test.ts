@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { BUN, CFKD, DaemonProcess, alive, childrenOf, tempDir, waitFor } from "../harness.ts";
+import { DaemonProcess, alive, childrenOf, tempDir, waitFor } from "../harness.ts";
 
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
