@@ -119,6 +119,10 @@ export function json(value: unknown): string {
 
 /** Sort records by name, keeping the first of each name (several refs may select one service twice). */
 export function uniqueByName<T extends { name: string }>(list: readonly T[]): T[] {
+  // One selector's answer is already sorted and unique (the daemon sorts by name).
+  let sorted = true;
+  for (let i = 1; i < list.length && sorted; i++) sorted = list[i - 1]!.name < list[i]!.name;
+  if (sorted) return list.slice();
   const seen = new Map<string, T>();
   for (const r of list) if (!seen.has(r.name)) seen.set(r.name, r);
   return [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

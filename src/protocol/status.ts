@@ -30,18 +30,27 @@ export function statusToWire(s: StatusRecord): string {
     .join("\t");
 }
 
-/** Parse a wire status line back into a record. */
+/** Parse a wire status line back into a record (by index: cfkctl parses hundreds cold). */
 export function statusFromWire(line: string): StatusRecord {
-  const f = line.split("\t");
+  const f: string[] = [];
+  let at = 0;
+  for (let i = 0; i < 7; i++) {
+    const tab = line.indexOf("\t", at);
+    if (tab < 0) break;
+    f.push(line.slice(at, tab));
+    at = tab + 1;
+  }
+  f.push(line.slice(at)); // running_cmd: the rest of the line
+  while (f.length < 8) f.push("");
   return {
-    name: f[0] ?? "",
-    state: f[1] ?? "",
+    name: f[0]!,
+    state: f[1]!,
     pid: parseNum(f[2]),
     start_time: parseNum(f[3]),
     stop_time: parseNum(f[4]),
-    proxy: f[5] ?? "",
-    fail_reason: f[6] ?? "",
-    running_cmd: f.slice(7).join("\t"),
+    proxy: f[5]!,
+    fail_reason: f[6]!,
+    running_cmd: f[7]!,
   };
 }
 
