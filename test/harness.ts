@@ -159,14 +159,20 @@ export class DaemonProcess implements AsyncDisposable {
     const dir = tempDir("cfkd-");
     const home = opts.home ?? join(dir.path, "home");
     const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined, opts.address);
-    await waitFor(async () => {
-      if (d.proc.exitCode !== null) throw new Error(`cfkd exited ${d.proc.exitCode}: ${d.stderr}`);
-      if (!d.address.includes(":") && !existsSync(d.address)) return false;
-      const c = await Client.connect(d.address).catch(() => null);
-      if (!c) return false;
-      await c[Symbol.asyncDispose]();
-      return true;
-    }, "cfkd to accept connections", 10000);
+    try {
+      const how = await waitFor(async () => {
+        if (d.proc.exitCode !== null) return "exited";
+        if (!d.address.includes(":") && !existsSync(d.address)) return false;
+        const c = await Client.connect(d.address).catch(() => null);
+        if (!c) return false;
+        await c[Symbol.asyncDispose]();
+        return "ready";
+      }, "cfkd to accept connections", 10000);
+      if (how === "exited") throw new Error(`cfkd exited ${d.proc.exitCode}: ${d.stderr}`);
+    } catch (e) {
+      await d[Symbol.asyncDispose](); // a daemon that never answered must not outlive the test
+      throw e;
+    }
     return d;
   }
 
