@@ -9,6 +9,16 @@ export type SetResult = { ok: true } | { ok: false; error: "property" | "value" 
 /** Parse `v` into `p`; false when the value is invalid (p left unchanged). */
 export type Setter<P> = (p: P, v: string) => boolean;
 
+/** The common setter: parse the value (undefined = invalid), store it in `key`. */
+export function parsed<P, K extends keyof P>(key: K, parse: (v: string) => P[K] | undefined): Setter<P> {
+  return (p, v) => {
+    const x = parse(v);
+    if (x === undefined) return false;
+    p[key] = x;
+    return true;
+  };
+}
+
 /**
  * Set `prop` on `p` through `setters`; `value` null means unset, which
  * restores the default of the field `field(prop)` (usually `prop` itself).

@@ -3,7 +3,7 @@
  * services' rules, and `noauto`. Pure: a bad value is reported, never thrown.
  */
 import { parseBool } from "../../protocol/values.ts";
-import { applyProp, type SetResult } from "../props-table.ts";
+import { applyProp, parsed, type SetResult } from "../props-table.ts";
 import { commonSetters, envField, type CommonProps } from "../service/props.ts";
 
 export type ProxyProps = CommonProps & {
@@ -17,12 +17,7 @@ export function defaultProxyProps(): ProxyProps {
 
 const setters = {
   ...commonSetters,
-  noauto: (p: ProxyProps, v: string) => {
-    const b = parseBool(v);
-    if (b === undefined) return false;
-    p.noauto = b;
-    return true;
-  },
+  noauto: parsed<ProxyProps, "noauto">("noauto", parseBool),
 };
 
 /** Set one proxy property; `value` null means unset (back to the default). */

@@ -4,7 +4,7 @@
  */
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "./signals.ts";
-import { applyProp, type SetResult, type Setter as PropSetter } from "../props-table.ts";
+import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type Cmd = string | string[];
 
@@ -61,18 +61,12 @@ export type { SetResult };
 type Setter = PropSetter<ServiceProps>;
 
 const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr"): Setter =>
-  (p, v) => {
-    const b = parseBool(v);
-    if (b === undefined) return false;
-    p[key] = b;
-    return true;
-  };
+  parsed(key, parseBool);
 
-const secs = (key: "startwait_secs" | "stopwait_secs"): Setter => (p, v) => {
+/** Seconds: ≥ 0, at most a year. */
+const parseSecs = (v: string) => {
   const n = parseNonNegative(v);
-  if (n === undefined || n > 86400 * 365) return false;
-  p[key] = n;
-  return true;
+  return n !== undefined && n <= 86400 * 365 ? n : undefined;
 };
 
 /** Parse a `cmd` value: a JSON array of strings, or a command string. */
@@ -110,12 +104,7 @@ const validEnvKey = (k: string) => k !== "" && !k.includes("=") && !k.includes("
 export type CommonProps = { cmd: Cmd | null; desc: string; env: Record<string, string> };
 
 export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: CommonProps, v: string) => boolean> = {
-  cmd: (p, v) => {
-    const c = parseCmd(v);
-    if (c === undefined) return false;
-    p.cmd = c;
-    return true;
-  },
+  cmd: parsed("cmd", parseCmd),
   desc: (p, v) => ((p.desc = v.replace(/[\r\n\t\0]+/g, "")), true),
   add_env: (p, v) => {
     const eq = v.indexOf("=");
@@ -125,12 +114,7 @@ export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: Commo
     p.env = { ...p.env, [key]: v.slice(eq + 1) };
     return true;
   },
-  env: (p, v) => {
-    const o = parseEnvObject(v);
-    if (o === undefined) return false;
-    p.env = o;
-    return true;
-  },
+  env: parsed("env", parseEnvObject),
 };
 
 const userOrGroup = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
@@ -141,16 +125,11 @@ const setters: Record<string, Setter> = {
     p.tags = [...new Set(v.replace(/\s+/g, "").split(",").filter((t) => t !== ""))].sort();
     return true;
   },
-  startwait_secs: secs("startwait_secs"),
-  stopwait_secs: secs("stopwait_secs"),
+  startwait_secs: parsed("startwait_secs", parseSecs),
+  stopwait_secs: parsed("stopwait_secs", parseSecs),
   respawn_on_fail: bool("respawn_on_fail"),
   respawn_on_stop: bool("respawn_on_stop"),
-  respawn_max_retries: (p, v) => {
-    const n = parsePositiveInt(v);
-    if (n === undefined) return false;
-    p.respawn_max_retries = n;
-    return true;
-  },
+  respawn_max_retries: parsed("respawn_max_retries", parsePositiveInt),
   no_new_session: bool("no_new_session"),
   ignore_stdout: bool("ignore_stdout"),
   ignore_stderr: bool("ignore_stderr"),
@@ -164,23 +143,13 @@ const setters: Record<string, Setter> = {
   cwd: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.cwd = v), true) : false),
   user: (p, v) => (userOrGroup.test(v) ? ((p.user = v), true) : false),
   group: (p, v) => (userOrGroup.test(v) ? ((p.group = v), true) : false),
-  priority: (p, v) => {
-    const n = parseIntIn(v, -20, 19);
-    if (n === undefined) return false;
-    p.priority = n;
-    return true;
-  },
+  priority: parsed("priority", (v) => parseIntIn(v, -20, 19)),
   umask: (p, v) => {
     if (!/^\s*0?[0-7]{1,3}\s*$/.test(v)) return false;
     p.umask = parseInt(v, 8);
     return true;
   },
-  stop_signal: (p, v) => {
-    const s = parseSignal(v);
-    if (s === undefined) return false;
-    p.stop_signal = s;
-    return true;
-  },
+  stop_signal: parsed("stop_signal", parseSignal),
 };
 
 /** Names of every service property (for docs and error checks). */

@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import { parseBool } from "../../protocol/values.ts";
-import { applyProp, type SetResult, type Setter as PropSetter } from "../props-table.ts";
+import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type SocketProps = {
   /** IP literal, `localhost`, or `unix/`; null until declared */
@@ -60,12 +60,7 @@ const setters: Record<string, Setter> = {
     p.listen_qsize = Number(s) === 0 ? null : Number(s);
     return true;
   },
-  nonblocking: (p, v) => {
-    const b = parseBool(v);
-    if (b === undefined) return false;
-    p.nonblocking = b;
-    return true;
-  },
+  nonblocking: parsed("nonblocking", parseBool),
 };
 
 /** Set one property; `value` null means unset (back to the default). */
