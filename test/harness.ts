@@ -2,7 +2,7 @@
  * Shared test harness: a temp home, the real daemon as a subprocess, a
  * line-protocol client, and polling with a deadline (never bare sleeps).
  */
-import { mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ReplyReader, type Reply } from "../src/protocol/framing.ts";
@@ -220,16 +220,63 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Is a pid alive (and not a zombie)? */
-export function alive(pid: number): boolean {
+/** What the tests read from /proc/PID/stat; null when the process is gone. */
+export function procStat(pid: number): { state: string; ppid: number; pgrp: number; sid: number; ttyNr: number; cpuTicks: number } | null {
+  let st: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/^\d+ \(.*\) Z/.test(stat);
+    st = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
-    return false;
+    return null;
   }
+  const f = st.slice(st.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
+  return { state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]), sid: Number(f[3]), ttyNr: Number(f[4]), cpuTicks: Number(f[11]) + Number(f[12]) };
 }
 
+/** Is a pid alive (and not a zombie)? */
+export function alive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== null && s.state !== "Z";
+}
+
+/** The live (non-zombie) processes of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((p) => {
+      const s = procStat(p);
+      return s !== null && s.pgrp === pgid && s.state !== "Z";
+    });
+}
+
+/** Resident memory of a process, MiB. */
+export function rssMiB(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+}
+
+/** A process's environment, from /proc. */
+export function environ(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+    const i = kv.indexOf("=");
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/**
+ * Wait until a freshly spawned pid runs `comm`: before its exec a child is
+ * still a copy of the daemon (its environment, its close-on-exec fds).
+ */
+export function waitExec(pid: number, comm: string): Promise<true> {
+  return waitFor(() => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm || null;
+    } catch {
+      return null;
+    }
+  }, `${pid} to exec ${comm}`);
+}
 /** Direct children of a pid (from /proc). */
 export function childrenOf(pid: number): number[] {
   try {

@@ -6,18 +6,14 @@
  * median ≤ 3 ms, stop ≤ 0.06 s, status ≤ 1.5 ms, PSS ≤ 31 MiB, idle CPU 0.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { DaemonProcess, type Client } from "../harness.ts";
+import { DaemonProcess, type Client, procStat } from "../harness.ts";
 
 const CLK_TCK = 100;
 const ms = (t: number) => `${t.toFixed(2)} ms`;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 const pct = (a: number[], p: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * p))]!;
 
-function cpuTicks(pid: number): number {
-  const st = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
+const cpuTicks = (pid: number) => procStat(pid)!.cpuTicks;
 function memKiB(pid: number): { rss: number; pss: number } {
   const r = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
   const get = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(r)?.[1] ?? 0);

@@ -4,16 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
-import { DaemonProcess, tempDir, waitFor } from "../harness.ts";
-
-function environ(pid: number): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
-    const i = kv.indexOf("=");
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
+import { DaemonProcess, environ, procStat, tempDir, waitExec, waitFor } from "../harness.ts";
 
 test("environment, cwd, descriptors and signals of a child", async () => {
   await using d = await DaemonProcess.start();
@@ -33,7 +24,7 @@ test("environment, cwd, descriptors and signals of a child", async () => {
   await d.ok(`service e1 cwd=${dir.path}`);
   await d.ok("command start service e1");
   const pid = Number(await waitFor(async () => (await d.status("e1"))[2], "e1 pid"));
-  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  await waitExec(pid, "sleep");
   const env = environ(pid);
   expect(env.CONTROL_FREAK_ENABLED).toBe("1");
   expect(env.CONTROL_FREAK_SERVICE).toBe("e1");
@@ -48,9 +39,8 @@ test("environment, cwd, descriptors and signals of a child", async () => {
   expect(status).toMatch(/^SigIgn:\s+0+$/m);
   expect(status).toMatch(/^SigBlk:\s+0+$/m);
   // own session and process group
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  expect([Number(f[2]), Number(f[3])]).toEqual([pid, pid]);
+  const st = procStat(pid)!;
+  expect([st.pgrp, st.sid]).toEqual([pid, pid]);
 });
 
 test("env replaces the additions; an empty env clears them", async () => {
@@ -60,7 +50,7 @@ test("env replaces the additions; an empty env clears them", async () => {
   await d.ok('service e2 env={"A":"1","B":2}');
   await d.ok("command start service e2");
   let pid = Number(await waitFor(async () => (await d.status("e2"))[2], "e2 pid"));
-  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  await waitExec(pid, "sleep");
   expect(environ(pid)).toMatchObject({ A: "1", B: "2" });
   expect(environ(pid).OLD).toBeUndefined();
   await d.ok("service e2 env=");
@@ -69,7 +59,7 @@ test("env replaces the additions; an empty env clears them", async () => {
     const p = (await d.status("e2"))[2];
     return p && Number(p) !== pid ? p : null;
   }, "e2 new pid"));
-  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "the exec of sleep");
+  await waitExec(pid, "sleep");
   expect(environ(pid).A).toBeUndefined();
   expect((await d.request("service e2 env=[1]")).error).toBe("invalid value");
 });
@@ -80,11 +70,7 @@ test("no_new_session keeps the daemon's group; a missing program fails the start
   await d.ok("service n1 no_new_session=1");
   await d.ok("command start service n1");
   const pid = Number(await waitFor(async () => (await d.status("n1"))[2], "n1 pid"));
-  const pgid = (p: number) => {
-    const st = readFileSync(`/proc/${p}/stat`, "utf8");
-    return Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[2]);
-  };
-  expect(pgid(pid)).toBe(pgid(d.pid));
+  expect(procStat(pid)!.pgrp).toBe(procStat(d.pid)!.pgrp);
   await d.ok("service m1 cmd=/nonexistent/program --flag");
   await d.ok("service m1 respawn_on_fail=0");
   await d.ok("command start service m1");

@@ -9,7 +9,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive, BUN, CFKD, tempDir, waitFor } from "../harness.ts";
+import { alive, BUN, CFKD, tempDir, waitFor, procStat } from "../harness.ts";
 import { binaries, sh } from "./binaries.ts";
 
 const started: number[] = [];
@@ -18,11 +18,7 @@ afterEach(() => {
   for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, "SIGKILL");
 });
 
-const statFields = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = s.slice(s.lastIndexOf(")") + 2).split(" "); // fields from 3 (state) on
-  return { sid: Number(f[3]), ttyNr: Number(f[4]) };
-};
+const statFields = (pid: number) => procStat(pid)!;
 const lockPid = (home: string) => Number(readFileSync(join(home, "lock"), "utf8").trim());
 const hasScript = Bun.which("script") !== null;
 

@@ -3,9 +3,9 @@
  * escalation, process groups. Each test drives the real daemon.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, FIXTURES, alive, waitFor } from "../harness.ts";
+import { DaemonProcess, FIXTURES, alive, groupMembers, waitFor } from "../harness.ts";
 
 let d: DaemonProcess;
 beforeAll(async () => {
@@ -22,21 +22,6 @@ const waitState = (name: string, want: string, ms = 5000) =>
     return s[1] === want ? s : null;
   }, `${name} to be ${want}`, ms);
 
-/** Processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === pgid && f[0] !== "Z") out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 describe("death and respawn", () => {
   test("kill -9 of the real program brings it back with a new pid", async () => {

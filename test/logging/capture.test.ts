@@ -5,7 +5,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, BUN, CFKD, FIXTURES, tempDir, waitFor } from "../harness.ts";
+import { DaemonProcess, BUN, CFKD, FIXTURES, tempDir, waitFor, rssMiB, waitExec } from "../harness.ts";
 import { DEFAULT_LOG_CONFIG } from "../../src/daemon/logging/defaults.ts";
 import { SAMPLE_2 } from "./samples.ts";
 import { slowLog, waitUntilStuck } from "./slow-log.ts";
@@ -111,8 +111,7 @@ test("a service writing faster than the log is slowed by its pipe; nothing is lo
   await d.ok("command start service flood");
   // the writer gets stuck: the daemon stopped reading its pipe
   expect(await waitUntilStuck(progress)).toBeLessThan(n * 100);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.pid}/status`, "utf8"))![1]) / 1024;
-  expect(rss).toBeLessThan(150);
+  expect(rssMiB(d.pid)).toBeLessThan(150);
   expect((await d.ok("command version"))[0]).toBeDefined(); // the console still answers
 
   const out = await log.readUntil(`service.flood.out ${String(n - 1).padStart(18, "0")}`, 20_000);
@@ -134,7 +133,7 @@ test("ignore_stdout/ignore_stderr keep a stream out of the log; the log's files 
   await waitForText(log, "service.r.err - visible-err");
   const pid = (await d.status("q"))[2];
   // before its exec a child still holds the daemon's close-on-exec descriptors
-  await waitFor(() => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep", "q's exec of sleep");
+  await waitExec(Number(pid), "sleep");
   expect(read(log)).not.toContain("hidden");
   const fds = readdirSync(`/proc/${pid}/fd`).map((f) => {
     try {

@@ -3,9 +3,8 @@
  * its log pipe; the daemon's memory stays bounded and no line is lost.
  */
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, FIXTURES, tempDir } from "../harness.ts";
+import { DaemonProcess, FIXTURES, tempDir, rssMiB } from "../harness.ts";
 import { slowLog, waitUntilStuck } from "../logging/slow-log.ts";
 
 test("a proxy flooding its log pipe waits for the log", async () => {
@@ -18,8 +17,7 @@ test("a proxy flooding its log pipe waits for the log", async () => {
   await d.ok("proxy fp service p1 cmd=anything");
   await d.ok("command start service p1");
   expect(await waitUntilStuck(progress)).toBeLessThan(n);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.pid}/status`, "utf8"))![1]) / 1024;
-  expect(rss).toBeLessThan(150);
+  expect(rssMiB(d.pid)).toBeLessThan(150);
   expect((await d.ok("command version"))[0]).toBeDefined();
   // now the log drains: every line arrives, the last one included
   const out = await log.readUntil(`service.p1.out ${String(n - 1).padStart(18, "0")}`, 30_000);

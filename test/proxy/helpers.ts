@@ -1,7 +1,7 @@
 /** What the proxy tests share: fixtures, state polling, the log, /proc facts. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES, ROOT, waitFor, type DaemonProcess } from "../harness.ts";
+import { FIXTURES, ROOT, waitFor, type DaemonProcess, procStat } from "../harness.ts";
 
 export const PERL_PROXY = join(FIXTURES, "proxy/exec-proxy.pl");
 export const PYTHON_PROXY = join(ROOT, "proxies/cfk-python-proxy.py");
@@ -46,6 +46,5 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The parent pid of a process, from /proc. */
 export function ppid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return procStat(pid)!.ppid;
 }

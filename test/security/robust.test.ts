@@ -3,11 +3,10 @@
  * cannot start, a fork storm inside a group, a kill storm.
  */
 import { expect, test } from "bun:test";
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, alive, childrenOf, tempDir, waitFor } from "../harness.ts";
+import { DaemonProcess, alive, childrenOf, tempDir, waitFor, rssMiB, groupMembers } from "../harness.ts";
 
-const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 
 test("a client that sends status in a loop and never reads: bounded memory, others served", async () => {
   await using d = await DaemonProcess.start();
@@ -96,17 +95,7 @@ test("a fork storm inside a service's group dies with the group on stop", async 
   await d.ok("service fb stopwait_secs=0.5");
   await d.ok("command start service fb");
   const pgid = Number(await waitFor(async () => (await d.status("fb"))[2], "fb pid"));
-  const members = () =>
-    readdirSync("/proc").filter((e) => {
-      if (!/^\d+$/.test(e)) return false;
-      try {
-        const st = readFileSync(`/proc/${e}/stat`, "utf8");
-        const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-        return Number(f[2]) === pgid && f[0] !== "Z";
-      } catch {
-        return false;
-      }
-    }).length;
+  const members = () => groupMembers(pgid).length;
   await waitFor(() => members() > 500, "the storm to grow", 10000);
   await d.ok("command stop service fb");
   await waitFor(() => members() === 0, "every process of the group gone", 10000);

@@ -7,7 +7,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, tempDir, waitFor, type Client } from "../harness.ts";
+import { DaemonProcess, tempDir, waitFor, type Client, waitExec } from "../harness.ts";
 import { fdTable, httpGet, parseAnswer, PYTHON, socketInodes, workerCmd } from "./http.ts";
 
 /** A service's status record, once it is in `state`. */
@@ -182,13 +182,13 @@ time.sleep(100)`;
   const ports = new Map<number, string>();
   for (const s of ["a", "b", "other"]) ports.set(await portOf(c, s), s);
 
-  await waitFor(() => readFileSync(`/proc/${plain}/comm`, "utf8").trim() === "sleep", "plain exec'd");
+  await waitExec(plain, "sleep");
   const p = fdTable(plain);
   expect([...p.keys()].sort()).toEqual([0, 1, 2]);
   expect(p.get(0)).toBe("/dev/null");
   for (const fd of [1, 2]) expect(daemonSocks.has(inode(p.get(fd)) ?? "")).toBe(false); // its own output pipes only
 
-  await waitFor(() => readFileSync(`/proc/${tied}/comm`, "utf8").trim() === "sleep", "tied exec'd");
+  await waitExec(tied, "sleep");
   const t = fdTable(tied);
   expect([...t.keys()].sort()).toEqual([0, 1, 2]);
   expect(daemonSocks.has(inode(t.get(0))!)).toBe(true); // fd 0 is the daemon's listener `a`

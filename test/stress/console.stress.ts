@@ -5,12 +5,11 @@
  *    200 services: errors, dropped connections, latency percentiles.
  * 3. a client that sends `command status` forever and never reads: daemon RSS.
  */
-import { readFileSync } from "node:fs";
-import { Client, DaemonProcess } from "../harness.ts";
+import { Client, DaemonProcess, rssMiB, procStat } from "../harness.ts";
 import { generator } from "../security/fuzz-gen.ts";
 
 const SECS = Number(process.argv[2] ?? 10);
-const rss = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+const rss = rssMiB;
 const pct = (a: number[], p: number) => a[Math.min(a.length - 1, Math.floor(a.length * p))]!;
 
 // 1. fuzz, on a daemon of its own
@@ -53,11 +52,7 @@ await admin.ok("command start all");
   let errors = 0;
   const deadline = Date.now() + SECS * 1000;
   const rss0 = rss(d.pid);
-  const cpu = () => {
-    const st = readFileSync(`/proc/${d.pid}/stat`, "utf8");
-    const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / 100;
-  };
+  const cpu = () => procStat(d.pid)!.cpuTicks / 100;
   const cpu0 = cpu();
   const self0 = process.cpuUsage();
   await Promise.all(
