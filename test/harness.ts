@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { afterAll, beforeAll } from "bun:test";
 import { ReplyReader, type Reply } from "../src/protocol/framing.ts";
 
 export const ROOT = resolve(import.meta.dir, "..");
@@ -218,6 +219,21 @@ export async function freePort(): Promise<number> {
   const port = l.port;
   l.stop(true);
   return port;
+}
+
+/**
+ * One daemon shared by every test of a file: started before the first,
+ * stopped after the last. `use` receives it (`let d; daemonPerFile((x) => (d = x))`).
+ */
+export function daemonPerFile(use: (d: DaemonProcess) => void | Promise<void>): void {
+  let d: DaemonProcess | undefined;
+  beforeAll(async () => {
+    d = await DaemonProcess.start();
+    await use(d);
+  });
+  afterAll(async () => {
+    await d?.[Symbol.asyncDispose]();
+  });
 }
 
 /** What the tests read from /proc/PID/stat; null when the process is gone. */

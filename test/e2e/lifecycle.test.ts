@@ -2,18 +2,13 @@
  * Issue 2 acceptance 2–4: respawn, fail reasons, backoff → fatal, SIGKILL
  * escalation, process groups. Each test drives the real daemon.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DaemonProcess, FIXTURES, alive, groupMembers, waitFor } from "../harness.ts";
+import { DaemonProcess, daemonPerFile, FIXTURES, alive, groupMembers, waitFor } from "../harness.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 const state = async (name: string) => (await d.status(name))[1];
 const waitState = (name: string, want: string, ms = 5000) =>

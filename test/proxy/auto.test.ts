@@ -3,18 +3,13 @@
  * stop with their last; noauto proxies only with proxyup/proxydown;
  * proxystatus shows up/down and the pid.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { DaemonProcess, alive, waitFor } from "../harness.ts";
+import { DaemonProcess, daemonPerFile, alive, waitFor } from "../harness.ts";
 import { PERL_PROXY, proxyStatus, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 test("auto: the first start starts the proxy, the last stop stops it", async () => {
   await d.ok(`proxy ap cmd=perl ${PERL_PROXY}`);

@@ -4,18 +4,13 @@
  * those set to respawn come back when the proxy is started again.
  * Also: cfkd's own SIGKILL after stopwait_secs reaches a proxied worker.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { DaemonProcess, FIXTURES, alive, waitFor } from "../harness.ts";
+import { DaemonProcess, daemonPerFile, FIXTURES, alive, waitFor } from "../harness.ts";
 import { PERL_PROXY, ppid, proxyStatus, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 async function declare(proxy: string, names: string[]): Promise<void> {
   await d.ok(`proxy ${proxy} cmd=perl ${PERL_PROXY}`);

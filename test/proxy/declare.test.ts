@@ -1,15 +1,10 @@
 /** `proxy NAME PROP=VALUE` and `proxy NAME service SVC PROP=VALUE` (SPEC §3.1, §3.4). */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { DaemonProcess } from "../harness.ts";
+import { expect, test } from "bun:test";
+import { DaemonProcess, daemonPerFile } from "../harness.ts";
 import { proxyStatus } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 const err = (error: string) => ({ body: [], error });
 

@@ -3,18 +3,15 @@
  * application once and forks each service from it; callables, modules,
  * exit codes, stop signals, output and environment, shutdown.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { DaemonProcess, alive, waitFor } from "../harness.ts";
+import { DaemonProcess, daemonPerFile, alive, waitFor } from "../harness.ts";
 import { APP_DIR, PYTHON_PROXY, logText, ppid, proxyStatus, waitLog, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
+daemonPerFile(async (x) => {
+  d = x;
   await d.ok(`proxy py cmd=["python3","${PYTHON_PROXY}","--path","${APP_DIR}","--preload","app"]`);
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
 });
 
 async function service(name: string, cmd: string, ...props: string[]): Promise<void> {

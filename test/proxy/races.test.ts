@@ -2,17 +2,12 @@
  * A proxy that is on its way out: a start waits for it to exit and goes to
  * a new proxy process; proxyup during the stop starts it again afterwards.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { DaemonProcess, alive, waitFor } from "../harness.ts";
+import { expect, test } from "bun:test";
+import { DaemonProcess, daemonPerFile, alive, waitFor } from "../harness.ts";
 import { PERL_PROXY, ppid, proxyStatus, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 /** An auto proxy that takes 0.6 s to exit once told to stop, and one service. */
 async function slowProxy(name: string, svc: string): Promise<number> {

@@ -3,17 +3,12 @@
  * (test/fixtures/proxy/exec-proxy.pl) starts, stops and relays the logs of
  * three services; their states, pids and lines show in status, pids and the log.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { DaemonProcess, alive, waitFor } from "../harness.ts";
+import { expect, test } from "bun:test";
+import { DaemonProcess, daemonPerFile, alive, waitFor } from "../harness.ts";
 import { PERL_PROXY, ppid, proxyStatus, waitLog, waitLogText, waitState } from "./helpers.ts";
 
 let d: DaemonProcess;
-beforeAll(async () => {
-  d = await DaemonProcess.start();
-});
-afterAll(async () => {
-  await d[Symbol.asyncDispose]();
-});
+daemonPerFile((x) => void (d = x));
 
 test("three services through a third-party proxy: states, pids, logs, stop, respawn", async () => {
   await d.ok(`proxy tp cmd=perl ${PERL_PROXY}`);
