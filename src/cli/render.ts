@@ -3,7 +3,7 @@
  * (SPEC §9): the original client's human formats, or JSON for scripts.
  * Pure: every function returns the text to print (no trailing newline).
  */
-import type { DescRecord, StatusRecord } from "../protocol/status.ts";
+import { byName, type DescRecord, type StatusRecord } from "../protocol/status.ts";
 import type { UtcOffset } from "./localtime.ts";
 import { localDate, relativeTime } from "./time.ts";
 
@@ -125,5 +125,5 @@ export function uniqueByName<T extends { name: string }>(list: readonly T[]): T[
   if (sorted) return list.slice();
   const seen = new Map<string, T>();
   for (const r of list) if (!seen.has(r.name)) seen.set(r.name, r);
-  return [...seen.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...seen.values()].sort(byName);
 }

@@ -6,7 +6,7 @@
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { descToWire, proxyStatusToWire } from "../protocol/status.ts";
+import { byName, descToWire, proxyStatusToWire } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
 import { Proxy } from "./proxy/proxy.ts";
@@ -14,6 +14,7 @@ import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
 import { tailCommand } from "./tailCommand.ts";
+import { setResultMessage } from "./props-table.ts";
 
 export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
@@ -65,10 +66,14 @@ export class Controller {
         case "auth":
           return fail(msg.notAuthorized());
         case "declare":
-          if (req.target === "service") return this.declareService(req.name, req.prop, req.value);
-          if (req.target === "proxy") return this.declareProxy(req.name, req.prop, req.value);
-          if (req.target === "socket") return done(this.sockets.declare(req.name, req.prop, req.value));
-          return fail(`${req.target} declarations are not supported yet`);
+          switch (req.target) {
+            case "service":
+              return this.declareService(req.name, req.prop, req.value);
+            case "proxy":
+              return this.declareProxy(req.name, req.prop, req.value);
+            case "socket":
+              return done(this.sockets.declare(req.name, req.prop, req.value));
+          }
         case "proxyService": {
           const r = this.declareService(req.service, req.prop, req.value);
           if (r.error === undefined) this.attach(req.service, req.proxy);
@@ -90,7 +95,7 @@ export class Controller {
 
   /** Services sorted by name. */
   list(): Service[] {
-    return [...this.services.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.services.values()].sort(byName);
   }
 
   /** Resolves once every service and every proxy is down. */
@@ -122,8 +127,8 @@ export class Controller {
   private declareService(name: string, prop: string, value: string | null): Reply {
     const existing = this.services.get(name);
     const props = existing ? { ...existing.props } : defaultProps();
-    const r = setProp(props, prop, value);
-    if (!r.ok) return fail(r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue());
+    const err = setResultMessage(setProp(props, prop, value), prop);
+    if (err !== null) return fail(err);
     const svc = existing ?? this.create(name);
     svc.props = props;
     svc.destroying = false;
@@ -133,8 +138,8 @@ export class Controller {
   private declareProxy(name: string, prop: string, value: string | null): Reply {
     const existing = this.proxies.get(name);
     const props = existing ? { ...existing.props } : defaultProxyProps();
-    const r = setProxyProp(props, prop, value);
-    if (!r.ok) return fail(r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue());
+    const err = setResultMessage(setProxyProp(props, prop, value), prop);
+    if (err !== null) return fail(err);
     this.proxy(name).props = props;
     return ok();
   }
@@ -260,7 +265,7 @@ export class Controller {
     proxydown: (a) => this.proxyCommand(a, (p) => (p.down(), null)),
     proxystatus: (a) => {
       if (a.length > 0) return fail(msg.tooManyArguments("proxystatus"));
-      const sorted = [...this.proxies.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+      const sorted = [...this.proxies.values()].sort(byName);
       return ok(sorted.map((p) => proxyStatusToWire({ name: p.name, status: p.isUp ? "up" : "down", pid: p.pid })));
     },
     bind: (a) => this.socketCommand("bind", a),

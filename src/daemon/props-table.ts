@@ -3,8 +3,15 @@
  * property from a table of setters (SPEC §3.1): unknown property, bad value,
  * or an empty value that puts the property back to its default. Pure.
  */
+import { msg } from "../protocol/messages.ts";
 
 export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+
+/** The wire's words for a failed set (SPEC §3.1), or null when it worked. */
+export function setResultMessage(r: SetResult, prop: string): string | null {
+  if (r.ok) return null;
+  return r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue();
+}
 
 /** Parse `v` into `p`; false when the value is invalid (p left unchanged). */
 export type Setter<P> = (p: P, v: string) => boolean;

@@ -6,6 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { msg } from "../protocol/messages.ts";
+import { byName } from "../protocol/status.ts";
+import { setResultMessage } from "./props-table.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { bindSocket, closeSocket, removeSocketFile, type Bound } from "./socket/bind.ts";
 import { bindTarget, declaredAddress, defaultSocketProps, servicePort, setSocketProp, type SocketProps } from "./socket/props.ts";
@@ -41,15 +43,15 @@ export class Sockets {
 
   /** Sockets sorted by name. */
   list(): SharedSocket[] {
-    return [...this.map.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.map.values()].sort(byName);
   }
 
   /** `socket NAME PROP=VALUE`: null, or the error message for the client. */
   declare(name: string, prop: string, value: string | null): string | null {
     const existing = this.map.get(name);
     const props = existing ? { ...existing.props } : defaultSocketProps();
-    const r = setSocketProp(props, prop, value);
-    if (!r.ok) return r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue();
+    const err = setResultMessage(setSocketProp(props, prop, value), prop);
+    if (err !== null) return err;
     if (existing) existing.props = props;
     else this.map.set(name, { name, props, bound: null });
     return null;

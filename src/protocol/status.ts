@@ -6,6 +6,11 @@
 export const STATES = ["stopped", "starting", "running", "stopping", "fail", "fatal", "backoff"] as const;
 export type ServiceState = (typeof STATES)[number];
 
+/** The order of every multi-item answer (SPEC §3.5: by name). */
+export function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
 export type StatusRecord = {
   name: string;
   state: string;
