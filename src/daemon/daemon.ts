@@ -3,7 +3,7 @@
  * console. `startDaemon` resolves once the management socket accepts
  * connections; `stop` brings every service down, then releases everything.
  */
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Controller } from "./controller.ts";
 import { Console } from "./console.ts";
@@ -12,6 +12,7 @@ import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { Sockets } from "./sockets.ts";
+import * as libc from "./os/libc.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
@@ -136,7 +137,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
-    for (const c of consoles) await listen(c);
+    for (const c of consoles) listen(c);
   } catch (e) {
     for (const c of consoles) c.close();
     controller.stopAll();
@@ -167,28 +168,20 @@ export function loadConfig(controller: Controller, file: string): void {
   }
 }
 
-/** Listen, replacing a stale unix socket but never one that answers. */
-async function listen(c: Console): Promise<void> {
+/** Listen, replacing a stale unix socket but never one that answers, nor a file that is no socket. */
+function listen(c: Console): void {
   const a = c.address;
   if (a.kind === "unix" && existsSync(a.path)) {
-    if (await answers(a.path)) throw new StartError(`${formatAddress(a)} is in use by another process`);
+    if (!lstatSync(a.path).isSocket()) throw new StartError(`${a.path} exists and is not a socket`);
+    const live = libc.unixSocketAnswers(a.path);
+    if (live === true) throw new StartError(`${formatAddress(a)} is in use by another process`);
+    if (live !== false) throw new StartError(`cannot check ${formatAddress(a)}: ${live.message}`);
     removeQuietly(a.path); // stale: nobody listens on it
   }
   try {
     c.listen();
   } catch (e) {
     throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
-  }
-}
-
-/** Does something accept connections on this unix socket? */
-async function answers(path: string): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ unix: path, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -2,7 +2,7 @@
  * Issue 2 acceptance 8 and SPEC §1: home 0700, socket 0600, the lock.
  */
 import { expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { BUN, CFKD, DaemonProcess, alive, tempDir, waitFor } from "../harness.ts";
 
@@ -103,4 +103,31 @@ test("SIGINT and SIGHUP shut down cleanly too", async () => {
     expect(alive(pid)).toBe(false);
     expect(existsSync(d.sock)).toBe(false);
   }
+});
+
+test("the console's unix path: a stale socket is replaced; a live one or a plain file is refused", () => {
+  using dir = tempDir();
+  const path = join(dir.path, "console.sock");
+  // a live listener (not cfkd) holds the path
+  const other = Bun.listen({ unix: path, socket: { data() {} } });
+  let r = Bun.spawnSync([BUN, CFKD, "--home", join(dir.path, "h1"), "-a", `unix:${path}`], { stderr: "pipe", timeout: 10_000 });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr.toString()).toContain("is in use by another process");
+  other.stop(true);
+  // a plain file is never deleted
+  writeFileSync(path, "precious");
+  r = Bun.spawnSync([BUN, CFKD, "--home", join(dir.path, "h2"), "-a", `unix:${path}`], { stderr: "pipe", timeout: 10_000 });
+  expect(r.exitCode).toBe(1);
+  expect(r.stderr.toString()).toContain("exists and is not a socket");
+  expect(readFileSync(path, "utf8")).toBe("precious");
+});
+
+test("a stale console socket file is replaced", async () => {
+  using dir = tempDir();
+  const path = join(dir.path, "console.sock");
+  // a socket file nobody listens on: bound, then closed, by another process
+  Bun.spawnSync(["python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()", path]);
+  expect(lstatSync(path).isSocket()).toBe(true);
+  await using d = await DaemonProcess.start({ args: ["-a", `unix:${path}`], address: path });
+  expect(await d.ok("command version")).toHaveLength(1);
 });
