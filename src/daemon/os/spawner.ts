@@ -139,6 +139,11 @@ export const bunSpawner: Spawner = (req, onExit) => {
  * process (-1), to cfkd's own group (0) or to cfkd itself: some pids come
  * from proxies, and a confused proxy must not make cfkd kill the world.
  */
+/** Signal a process: its whole group when it leads one, else the pid alone. */
+export function signalProcess(pid: number, signal: number, groupLeader: boolean): void {
+  if (!(groupLeader && sendSignal(-pid, signal))) sendSignal(pid, signal);
+}
+
 export function sendSignal(target: number, signal: number): boolean {
   if (!Number.isSafeInteger(target) || target === 0 || target === -1 || Math.abs(target) === process.pid) return false;
   try {

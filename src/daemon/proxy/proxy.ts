@@ -18,7 +18,7 @@
 import type { Socket } from "node:net";
 import { msg } from "../../protocol/messages.ts";
 import type { Clock } from "../os/clock.ts";
-import { sendSignal, type Child, type SpawnRequest, type Spawner } from "../os/spawner.ts";
+import { sendSignal, signalProcess, type Child, type SpawnRequest, type Spawner } from "../os/spawner.ts";
 import type { DaemonLog } from "../logging/types.ts";
 import { LineSplitter } from "../logging/lines.ts";
 import { toArgv } from "../service/cmdline.ts";
@@ -136,7 +136,7 @@ export class Proxy implements ProxyLink {
     const run = this.run;
     if (!run) return;
     this.loseServices(run);
-    killGroup(run.pid);
+    signalProcess(run.pid, SIGKILL, true);
   }
 
   /** An auto proxy stops when none of its services is up or about to retry. */
@@ -234,7 +234,7 @@ export class Proxy implements ProxyLink {
     sendSignal(run.pid, SIGTERM);
     run.cancelKill = this.world.clock.after(PROXY_STOPWAIT_MS, () => {
       this.world.log.event("warn", `proxy '${this.name}' still running after ${PROXY_STOPWAIT_MS / 1000}s, killing`, run.pid);
-      killGroup(run.pid);
+      signalProcess(run.pid, SIGKILL, true);
     });
   }
 
@@ -300,11 +300,6 @@ export class Proxy implements ProxyLink {
   }
 }
 
-/** SIGKILL a process and the group it leads. */
-function killGroup(pid: number): void {
-  sendSignal(-pid, SIGKILL);
-  sendSignal(pid, SIGKILL);
-}
 
 /** Read a pipe line by line to its end (or until it breaks). */
 async function readLines(sock: Socket, emit: (line: string) => Promise<void> | undefined | void): Promise<void> {

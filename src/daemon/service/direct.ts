@@ -3,7 +3,8 @@
  * output and learns its exit from the spawner.
  */
 import { toArgv } from "./cmdline.ts";
-import { signalProcess, type Driver } from "./driver.ts";
+import type { Driver } from "./driver.ts";
+import { signalProcess } from "../os/spawner.ts";
 import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
 

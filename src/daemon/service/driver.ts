@@ -6,7 +6,6 @@
  * event when it is called during a step.
  */
 import type { Service } from "./service.ts";
-import { sendSignal } from "../os/spawner.ts";
 
 export type Started = {
   /** the process leads its own process group (signals go to the group) */
@@ -29,7 +28,3 @@ export interface ProxyLink extends Driver {
   blocked(service: string): string | null;
 }
 
-/** Signal a process: its whole group when it leads one, else the pid alone. */
-export function signalProcess(pid: number, signal: number, groupLeader: boolean): void {
-  if (!(groupLeader && sendSignal(-pid, signal))) sendSignal(pid, signal);
-}

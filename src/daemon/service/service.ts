@@ -10,12 +10,12 @@
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isUp, SIGKILL, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
-import { signalProcess, type Driver, type ProxyLink } from "./driver.ts";
+import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { statusToWire, type StatusRecord, type DescRecord } from "../../protocol/status.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
-import { sendSignal } from "../os/spawner.ts";
+import { sendSignal, signalProcess } from "../os/spawner.ts";
 import type { DaemonLog } from "../logging/types.ts";
 
 /** What a service needs from the daemon around it. */
