@@ -93,10 +93,13 @@ export class Controller {
     }
   }
 
-  /** Services sorted by name. */
-  list(): Service[] {
-    return [...this.services.values()].sort(byName);
+  /** Services sorted by name (kept until a service is created or forgotten: every status asks). */
+  list(): readonly Service[] {
+    this.sorted ??= [...this.services.values()].sort(byName);
+    return this.sorted;
   }
+
+  private sorted: readonly Service[] | null = null;
 
   /** Resolves once every service and every proxy is down. */
   allDown(): Promise<void> {
@@ -170,6 +173,7 @@ export class Controller {
   private create(name: string): Service {
     const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s) });
     this.services.set(name, svc);
+    this.sorted = null;
     return svc;
   }
 
@@ -187,13 +191,14 @@ export class Controller {
   private forget(svc: Service): void {
     if (this.services.get(svc.name) !== svc) return;
     this.services.delete(svc.name);
+    this.sorted = null;
     if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
     this.world.log.tail.forget(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 
   /** SPEC §3.5 selectors. `dflt` applies when there is no argument at all. */
-  private select(args: string[], dflt: boolean): Service[] | string {
+  private select(args: string[], dflt: boolean): readonly Service[] | string {
     if (args.length === 0) return dflt ? this.list() : msg.missingSelector();
     const [sel, ...rest] = args;
     switch (sel) {
