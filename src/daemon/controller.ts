@@ -6,7 +6,7 @@
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { byName, descToWire, proxyStatusToWire } from "../protocol/status.ts";
+import { byName, descToWire, proxyStatusToWire, type ServiceState } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
 import { Proxy } from "./proxy/proxy.ts";
@@ -14,9 +14,10 @@ import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
 import { tailCommand } from "./tailCommand.ts";
+import { Changes } from "./changes.ts";
 import { setResultMessage } from "./props-table.ts";
 
-export type ControllerWorld = Omit<ServiceWorld, "onDown"> & {
+export type ControllerWorld = Omit<ServiceWorld, "onDown" | "onChange"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
   prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
   version: string;
@@ -49,6 +50,8 @@ export class Controller {
   private downWaiters = new Set<() => void>();
   shuttingDown = false;
   readonly sockets: Sockets;
+  /** every service state change, for whoever listens (changes.ts) */
+  readonly changes = new Changes();
 
   constructor(private readonly world: ControllerWorld) {
     this.sockets = world.sockets ?? new Sockets(world.log);
@@ -171,10 +174,16 @@ export class Controller {
   }
 
   private create(name: string): Service {
-    const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s) });
+    const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s), onChange: (s, from) => this.onChange(s, from) });
     this.services.set(name, svc);
     this.sorted = null;
     return svc;
+  }
+
+  private onChange(svc: Service, from: ServiceState): void {
+    if (this.changes.size === 0) return;
+    const st = svc.status();
+    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
   }
 
   private onDown(svc: Service): void {

@@ -12,7 +12,7 @@ import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isUp, SIGKILL, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
-import { statusToWire, type StatusRecord, type DescRecord } from "../../protocol/status.ts";
+import { statusToWire, type StatusRecord, type DescRecord, type ServiceState } from "../../protocol/status.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { sendSignal, signalProcess } from "../os/spawner.ts";
@@ -28,6 +28,8 @@ export type ServiceWorld = {
   prepare(svc: Service, argv: string[]): SpawnRequest | string;
   /** the service became down (restart, destroy and shutdown wait on it) */
   onDown(svc: Service): void;
+  /** the machine's state changed (from → svc.state); see changes.ts */
+  onChange(svc: Service, from: ServiceState): void;
 };
 
 export class Service {
@@ -83,7 +85,9 @@ export class Service {
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
         // log lines name the pid the event is about (%S), even an exited one
         this.eventPid = this.m.pid;
+        const from = this.m.state;
         this.m = s.machine;
+        if (from !== this.m.state) this.world.onChange(this, from);
         for (const eff of s.effects) {
           const r = this.run(eff);
           if (r !== null && first && refusal === null) refusal = r;
