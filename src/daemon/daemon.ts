@@ -10,6 +10,7 @@ import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
+import { osSignals, type Signals } from "./os/signals.ts";
 import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { Sockets } from "./sockets.ts";
 import * as libc from "./os/libc.ts";
@@ -32,6 +33,7 @@ export type DaemonOptions = {
   log?: DaemonLog;
   clock?: Clock;
   spawner?: Spawner;
+  signals?: Signals;
   maxConnections?: number;
   /** --auth-token-file: TCP consoles require `auth TOKEN` first */
   authTokenFile?: string;
@@ -90,6 +92,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const controller: Controller = new Controller({
     spawner,
+    signals: o.signals ?? osSignals,
     clock: o.clock ?? systemClock,
     log,
     random: Math.random,

@@ -16,7 +16,8 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bunSpawner, sendSignal, type Spawner } from "./spawner.ts";
+import { bunSpawner, type Spawner } from "./spawner.ts";
+import { SIGKILL, sendSignal } from "./signals.ts";
 
 /** Set in the re-launched daemon's environment: where to write its report. */
 export const REPORT_ENV = "_CFKD_DETACHED_REPORT";
@@ -81,7 +82,7 @@ export async function launchDetached(o: LaunchOptions): Promise<LaunchResult> {
         return { ok: false, reason: `the daemon ${how} before it was ready` };
       }
       if (Date.now() > deadline) {
-        sendSignal(pid, 9);
+        sendSignal(pid, SIGKILL);
         return { ok: false, reason: `the daemon was not ready after ${Math.round((o.timeoutMs ?? 30_000) / 1000)} s; killed it` };
       }
       await Bun.sleep(5);

@@ -7,7 +7,7 @@
 import { connect, type Socket } from "node:net";
 import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { signalNumber } from "../service/signals.ts";
+import { signalNumber } from "./signals.ts";
 import { setPriority } from "./libc.ts";
 
 export type SpawnRequest = {
@@ -133,23 +133,3 @@ export const bunSpawner: Spawner = (req, onExit) => {
     stderr: req.stderr === "pipe" ? (proc.stderr as ReadableStream<Uint8Array>) : null,
   };
 };
-
-/**
- * Send a signal; false when the target is already gone. Never to every
- * process (-1), to cfkd's own group (0) or to cfkd itself: some pids come
- * from proxies, and a confused proxy must not make cfkd kill the world.
- */
-/** Signal a process: its whole group when it leads one, else the pid alone. */
-export function signalProcess(pid: number, signal: number, groupLeader: boolean): void {
-  if (!(groupLeader && sendSignal(-pid, signal))) sendSignal(pid, signal);
-}
-
-export function sendSignal(target: number, signal: number): boolean {
-  if (!Number.isSafeInteger(target) || target === 0 || target === -1 || Math.abs(target) === process.pid) return false;
-  try {
-    process.kill(target, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}

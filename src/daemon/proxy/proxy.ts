@@ -18,19 +18,21 @@
 import type { Socket } from "node:net";
 import { msg } from "../../protocol/messages.ts";
 import type { Clock } from "../os/clock.ts";
-import { sendSignal, signalProcess, type Child, type SpawnRequest, type Spawner } from "../os/spawner.ts";
+import type { Child, SpawnRequest, Spawner } from "../os/spawner.ts";
+import { SIGKILL, SIGTERM, type Signals } from "../os/signals.ts";
 import type { DaemonLog } from "../logging/types.ts";
 import { LineSplitter } from "../logging/lines.ts";
 import { toArgv } from "../service/cmdline.ts";
 import { osReason } from "../service/direct.ts";
 import type { ProxyLink, Started } from "../service/driver.ts";
-import { exitReason, SIGKILL, SIGTERM } from "../service/machine.ts";
+import { exitReason } from "../service/machine.ts";
 import type { Service } from "../service/service.ts";
 import { defaultProxyProps, type ProxyProps } from "./props.ts";
 import { COMMAND_FD, LOG_FD, parseLogLine, parseStatus, SOCK_PREFIX, startCommand, STATUS_FD, stopCommand } from "./protocol.ts";
 
 export type ProxyWorld = {
   spawner: Spawner;
+  signals: Signals;
   clock: Clock;
   log: DaemonLog;
   /** the proxy's spawn request (environment, pipes, sockets), or why it cannot be made */
@@ -136,7 +138,7 @@ export class Proxy implements ProxyLink {
     const run = this.run;
     if (!run) return;
     this.loseServices(run);
-    signalProcess(run.pid, SIGKILL, true);
+    this.world.signals.process(run.pid, SIGKILL, true);
   }
 
   /** An auto proxy stops when none of its services is up or about to retry. */
@@ -231,10 +233,10 @@ export class Proxy implements ProxyLink {
     run.stopping = true;
     this.world.log.event("info", `shutting down proxy '${this.name}' (${why})`, run.pid);
     run.closeCommands();
-    sendSignal(run.pid, SIGTERM);
+    this.world.signals.send(run.pid, SIGTERM);
     run.cancelKill = this.world.clock.after(PROXY_STOPWAIT_MS, () => {
       this.world.log.event("warn", `proxy '${this.name}' still running after ${PROXY_STOPWAIT_MS / 1000}s, killing`, run.pid);
-      signalProcess(run.pid, SIGKILL, true);
+      this.world.signals.process(run.pid, SIGKILL, true);
     });
   }
 
@@ -245,7 +247,7 @@ export class Proxy implements ProxyLink {
     if (code === 0 || signal === SIGTERM) this.world.log.event("info", `proxy '${this.name}' exited`, run.pid);
     else this.world.log.event("error", `proxy '${this.name}' abnormal termination: ${exitReason(code, signal)}`, run.pid);
     // workers left in the proxy's own group (no_new_session) go with it
-    sendSignal(-run.pid, SIGKILL);
+    this.world.signals.send(-run.pid, SIGKILL);
     this.loseServices(run);
     const waiting = [...run.deferred].filter((s) => s.up && s.pid === null && s.runningUnder === this);
     if (!this.run && (run.relaunch || waiting.length > 0)) {

@@ -4,11 +4,10 @@
  */
 import { toArgv } from "./cmdline.ts";
 import type { Driver } from "./driver.ts";
-import { signalProcess } from "../os/spawner.ts";
 import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
 
-export function directDriver(world: Pick<ServiceWorld, "spawner" | "log" | "prepare">): Driver {
+export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "log" | "prepare">): Driver {
   return {
     start(svc) {
       const req = world.prepare(svc, toArgv(svc.props.cmd!));
@@ -27,7 +26,7 @@ export function directDriver(world: Pick<ServiceWorld, "spawner" | "log" | "prep
       return { groupLeader: req.newSession };
     },
     stop(_svc, pid, signal, groupLeader) {
-      if (pid !== null) signalProcess(pid, signal, groupLeader);
+      if (pid !== null) world.signals.process(pid, signal, groupLeader);
     },
   };
 }

@@ -10,6 +10,7 @@
  */
 import type { ServiceState } from "../../protocol/status.ts";
 import { msg } from "../../protocol/messages.ts";
+import { SIGTERM } from "../os/signals.ts";
 
 export type TimerKind = "startwait" | "stopwait" | "backoff";
 
@@ -90,8 +91,6 @@ export type World = { readonly now: number; readonly random: () => number };
 
 export type Step = { machine: Machine; effects: Effect[] };
 
-export const SIGKILL = 9;
-export const SIGTERM = 15;
 const BACKOFF_UNIT_MS = 300;
 
 export const initialMachine: Machine = {

@@ -3,7 +3,7 @@
  * wire value into a typed one. Pure: a bad value is reported, never thrown.
  */
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
-import { parseSignal } from "./signals.ts";
+import { parseSignal } from "../os/signals.ts";
 import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 
 export type Cmd = string | string[];

@@ -9,18 +9,19 @@
  * business (driver.ts); the life cycle is the same.
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
-import { initialMachine, isUp, SIGKILL, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
+import { initialMachine, isUp, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { statusToWire, type StatusRecord, type DescRecord, type ServiceState } from "../../protocol/status.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
-import { sendSignal, signalProcess } from "../os/spawner.ts";
+import { SIGKILL, type Signals } from "../os/signals.ts";
 import type { DaemonLog } from "../logging/types.ts";
 
 /** What a service needs from the daemon around it. */
 export type ServiceWorld = {
   spawner: Spawner;
+  signals: Signals;
   clock: Clock;
   log: DaemonLog;
   random: () => number;
@@ -169,14 +170,14 @@ export class Service {
         return null;
       case "kill":
         // cfkd's own SIGKILL, proxied or not: the proxy's stop was not enough
-        if (this.active && this.m.pid !== null) signalProcess(this.m.pid, SIGKILL, this.active.groupLeader);
+        if (this.active && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.active.groupLeader);
         return null;
       case "reapGroup":
         // Whatever the leader left in its group dies with it: no orphans.
-        if (this.active?.groupLeader) sendSignal(-eff.pid, SIGKILL);
+        if (this.active?.groupLeader) this.world.signals.send(-eff.pid, SIGKILL);
         return null;
       case "killOrphan":
-        if (this.active) signalProcess(eff.pid, SIGKILL, this.active.groupLeader);
+        if (this.active) this.world.signals.process(eff.pid, SIGKILL, this.active.groupLeader);
         return null;
       case "arm": {
         this.timers.get(eff.timer)?.();
