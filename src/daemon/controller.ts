@@ -9,6 +9,7 @@ import { msg } from "../protocol/messages.ts";
 import { byName, descToWire, proxyStatusToWire, type ServiceState } from "../protocol/status.ts";
 import { setProp, defaultProps } from "./service/props.ts";
 import { Service, type ServiceWorld } from "./service/service.ts";
+import { alreadyThere } from "./service/machine.ts";
 import { Proxy } from "./proxy/proxy.ts";
 import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
@@ -17,7 +18,7 @@ import { tailCommand } from "./tailCommand.ts";
 import { Changes } from "./changes.ts";
 import { setResultMessage } from "./props-table.ts";
 
-export type ControllerWorld = Omit<ServiceWorld, "onDown" | "onChange"> & {
+export type ControllerWorld = Omit<ServiceWorld, "onDown" | "onForget" | "onChange"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
   prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
   version: string;
@@ -108,7 +109,7 @@ export class Controller {
   allDown(): Promise<void> {
     return new Promise((resolve) => {
       const check = () => {
-        if (this.list().every((s) => !s.up && s.state !== "backoff") && [...this.proxies.values()].every((p) => !p.isUp)) {
+        if (this.list().every((s) => !s.active) && [...this.proxies.values()].every((p) => !p.isUp)) {
           this.downWaiters.delete(check);
           resolve();
         }
@@ -121,7 +122,7 @@ export class Controller {
   /** Bring every service down, then every proxy (shutdown, signals). */
   stopAll(): void {
     this.shuttingDown = true;
-    for (const s of this.list()) if (s.up || s.state === "backoff") s.dispatch({ kind: "stop" });
+    for (const s of this.list()) if (s.active) s.dispatch({ kind: "stop" });
     for (const p of this.proxies.values()) p.retire();
   }
 
@@ -137,7 +138,7 @@ export class Controller {
     if (err !== null) return fail(err);
     const svc = existing ?? this.create(name);
     svc.props = props;
-    svc.destroying = false;
+    svc.dispatch({ kind: "keep" });
     return ok();
   }
 
@@ -174,7 +175,12 @@ export class Controller {
   }
 
   private create(name: string): Service {
-    const svc = new Service(name, { ...this.world, onDown: (s) => this.onDown(s), onChange: (s, from) => this.onChange(s, from) });
+    const svc = new Service(name, {
+      ...this.world,
+      onDown: () => this.onDown(),
+      onForget: (s) => this.forget(s),
+      onChange: (s, from) => this.onChange(s, from),
+    });
     this.services.set(name, svc);
     this.sorted = null;
     return svc;
@@ -186,8 +192,7 @@ export class Controller {
     this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
   }
 
-  private onDown(svc: Service): void {
-    if (svc.destroying && !svc.up && svc.state !== "backoff") this.forget(svc);
+  private onDown(): void {
     // an auto proxy stops with its last service
     for (const p of this.proxies.values()) p.checkIdle();
     this.wakeDownWaiters();
@@ -237,12 +242,9 @@ export class Controller {
     const refusals: string[] = [];
     for (const svc of sel) {
       let r: string | null;
-      if (verb === "up") {
-        if (svc.up) continue;
-        r = svc.dispatch({ kind: "start" });
-      } else if (verb === "down") {
-        if (!svc.up && svc.state !== "backoff") continue;
-        r = svc.dispatch({ kind: "stop" });
+      if (verb === "up" || verb === "down") {
+        if (alreadyThere(verb, svc.state)) continue;
+        r = svc.dispatch({ kind: verb === "up" ? "start" : "stop" });
       } else {
         r = svc.dispatch({ kind: verb });
       }
@@ -263,11 +265,7 @@ export class Controller {
       const sel = this.select(a, false);
       if (typeof sel === "string") return fail(sel);
       if (sel.length === 0) return fail(msg.noValidService());
-      for (const svc of sel) {
-        svc.destroying = true;
-        if (svc.up || svc.state === "backoff") svc.dispatch({ kind: "stop" });
-        else this.forget(svc);
-      }
+      for (const svc of sel) svc.dispatch({ kind: "destroy" });
       return ok();
     },
     status: (a) => this.query(a, (s) => s.statusLine()),

@@ -40,6 +40,8 @@ const E = {
   backoff: { kind: "timer", timer: "backoff" },
   lost: { kind: "lost", reason: "proxy stopped", alive: true },
   resume: { kind: "resume" },
+  destroy: { kind: "destroy" },
+  keep: { kind: "keep" },
 } satisfies Record<string, Event>;
 
 type Row = [ServiceState, keyof typeof E, ServiceState, string[]];
@@ -89,6 +91,16 @@ const table: Row[] = [
   ["stopped", "resume", "stopped", []],
   ["fail", "resume", "fail", []],
   ["running", "resume", "running", []],
+  // destroy: a want the machine reconciles — stop if active, forget once down
+  ["stopped", "destroy", "stopped", ["forget"]],
+  ["fail", "destroy", "fail", ["forget"]],
+  ["fatal", "destroy", "fatal", ["forget"]],
+  ["starting", "destroy", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
+  ["running", "destroy", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
+  ["stopping", "destroy", "stopping", []],
+  ["backoff", "destroy", "stopped", ["cancel:backoff", "forget", "down"]],
+  ["running", "keep", "running", []],
+  ["stopped", "keep", "stopped", []],
 ];
 
 describe("every state × event", () => {
@@ -193,6 +205,30 @@ describe("sequences", () => {
     expect([a.startTime, a.stopTime]).toEqual([100, null]);
     const b = step({ ...a, pid: 1, state: "running" }, E.stop, cfg, { now: 200, random: () => 0 }).machine;
     expect([b.startTime, b.stopTime]).toEqual([null, 200]);
+  });
+});
+
+describe("destroy", () => {
+  test("a destroyed service is forgotten when its process ends, before `down`", () => {
+    const s1 = step(inState("running"), E.destroy, cfg, world);
+    expect(s1.machine.wantGone).toBe(true);
+    const s2 = step(s1.machine, E.term, cfg, world);
+    expect(s2.machine.state).toBe("stopped");
+    expect(kinds(s2.effects)).toEqual(["cancel:startwait", "cancel:stopwait", "reapGroup", "forget", "down"]);
+  });
+
+  test("declared again (keep) while stopping: not forgotten", () => {
+    const m = step(step(inState("running"), E.destroy, cfg, world).machine, E.keep, cfg, world).machine;
+    expect(m.wantGone).toBe(false);
+    expect(kinds(step(m, E.term, cfg, world).effects)).not.toContain("forget");
+  });
+
+  test("started again before it is down: forgotten only once down for good", () => {
+    let m = step(inState("running"), E.destroy, cfg, world).machine;
+    m = step(m, E.restart, cfg, world).machine; // pendingStart
+    const s = step(m, E.term, cfg, world);
+    expect(s.machine.state).toBe("starting");
+    expect(kinds(s.effects)).not.toContain("forget");
   });
 });
 

@@ -145,7 +145,7 @@ export class Proxy implements ProxyLink {
   checkIdle(): void {
     const run = this.run;
     if (!run || run.stopping || !(this.auto || this.retiring)) return;
-    for (const svc of this.services.values()) if (svc.up || svc.state === "backoff") return;
+    for (const svc of this.services.values()) if (svc.active) return;
     for (const [svc, r] of this.runOf) if (r === run && svc.up) return;
     this.stopRun(run, "no service left");
   }

@@ -6,7 +6,8 @@
  *
  * "Want" and "is" are kept apart (runit): `wantDown` records that the daemon
  * itself asked for the stop, `pendingStart` that a restart waits for the
- * service to be down. The states are what the process is doing.
+ * service to be down, `wantGone` that the operator destroyed it (it is
+ * forgotten once down). The states are what the process is doing.
  */
 import type { ServiceState } from "../../protocol/status.ts";
 import { msg } from "../../protocol/messages.ts";
@@ -37,6 +38,8 @@ export type Machine = {
   readonly startwaitElapsed: boolean;
   /** start this service when its proxy is up again (SPEC §7, docs/proxy.md) */
   readonly resume: boolean;
+  /** `destroy`: forget the service as soon as it is down (a new declaration takes it back) */
+  readonly wantGone: boolean;
 };
 
 export type Config = {
@@ -66,7 +69,11 @@ export type Event =
    */
   | { kind: "lost"; reason: string; alive: boolean }
   /** the service's proxy is up (again) */
-  | { kind: "resume" };
+  | { kind: "resume" }
+  /** `destroy`: stop if active, and forget the service once it is down */
+  | { kind: "destroy" }
+  /** the service was declared again: a pending destroy is called off */
+  | { kind: "keep" };
 
 export type Effect =
   | { kind: "spawn" }
@@ -84,7 +91,9 @@ export type Effect =
   /** the request was refused; the message goes back to the client */
   | { kind: "refused"; message: string }
   /** the service just became down (destroy, restart, shutdown wait on this) */
-  | { kind: "down" };
+  | { kind: "down" }
+  /** drop the service from the registry (destroyed, and now down) */
+  | { kind: "forget" };
 
 /** What the world contributes to a step: the time and a random source. */
 export type World = { readonly now: number; readonly random: () => number };
@@ -105,11 +114,34 @@ export const initialMachine: Machine = {
   pendingStart: false,
   startwaitElapsed: false,
   resume: false,
+  wantGone: false,
 };
 
 /** up = starting, running, stopping (SPEC §4) */
 export function isUp(state: ServiceState): boolean {
   return state === "starting" || state === "running" || state === "stopping";
+}
+
+/**
+ * Active = up, or backoff (a retry is armed): what `down`, `destroy`,
+ * shutdown and an auto proxy's idleness count as "still has a process or
+ * will have one".
+ */
+export function isActive(state: ServiceState): boolean {
+  return isUp(state) || state === "backoff";
+}
+
+/** fail, fatal and backoff show why (status's fail_reason); other states show "". */
+export function showsFailReason(state: ServiceState): boolean {
+  return state === "fail" || state === "fatal" || state === "backoff";
+}
+
+/**
+ * `up`/`down` (unlike start/stop) skip, silently and uncounted, a service
+ * that is already where it is asked to be.
+ */
+export function alreadyThere(want: "up" | "down", state: ServiceState): boolean {
+  return want === "up" ? isUp(state) : !isActive(state);
 }
 
 /** The reason text for an abnormal end, as the original words it. */
@@ -119,8 +151,25 @@ export function exitReason(code: number | null, signal: number | null): string {
   return code ? `Exited with error ${code}` : "Exited successfully";
 }
 
-/** The whole life cycle: one screen of transitions. */
+/** The whole life cycle: one screen of transitions, then the destroy want reconciled. */
 export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
+  const s = transition(m, ev, cfg, w);
+  return s.machine.wantGone ? reconcileGone(s) : s;
+}
+
+/**
+ * A service that is wanted gone is forgotten when it becomes down (just
+ * before the `down` effect, so the registry has dropped it when the
+ * down-waiters run), unless something started it again meanwhile.
+ */
+function reconcileGone(s: Step): Step {
+  if (isActive(s.machine.state)) return s;
+  const i = s.effects.findIndex((e) => e.kind === "down");
+  if (i < 0) return s;
+  return { machine: s.machine, effects: [...s.effects.slice(0, i), { kind: "forget" }, ...s.effects.slice(i)] };
+}
+
+function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
   switch (ev.kind) {
     case "start":
       if (isUp(m.state)) return refuse(m, msg.alreadyUp(cfg.name));
@@ -162,6 +211,14 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
       return timer(m, cfg, w, ev.timer);
     case "lost":
       return lost(m, cfg, w, ev.reason, ev.alive);
+    case "destroy": {
+      const gone = { ...m, wantGone: true };
+      if (!isActive(m.state)) return { machine: gone, effects: [{ kind: "forget" }] };
+      if (m.state === "stopping") return { machine: gone, effects: [] };
+      return transition(gone, { kind: "stop" }, cfg, w);
+    }
+    case "keep":
+      return { machine: m.wantGone ? { ...m, wantGone: false } : m, effects: [] };
     case "resume": {
       if (!m.resume || isUp(m.state)) return { machine: m, effects: [] };
       const s = start(m, cfg, w, m.state === "backoff");

@@ -9,7 +9,7 @@
  * business (driver.ts); the life cycle is the same.
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
-import { initialMachine, isUp, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
+import { initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { statusToWire, type StatusRecord, type DescRecord, type ServiceState } from "../../protocol/status.ts";
@@ -29,6 +29,8 @@ export type ServiceWorld = {
   prepare(svc: Service, argv: string[]): SpawnRequest | string;
   /** the service became down (restart, destroy and shutdown wait on it) */
   onDown(svc: Service): void;
+  /** the service was destroyed and is down: drop it from the registry */
+  onForget(svc: Service): void;
   /** the machine's state changed (from → svc.state); see changes.ts */
   onChange(svc: Service, from: ServiceState): void;
 };
@@ -40,12 +42,10 @@ export class Service {
   private queue: Event[] = [];
   private busy = false;
   /** how the current process was started; null when there is none */
-  private active: { driver: Driver; link: ProxyLink | null; groupLeader: boolean } | null = null;
+  private current: { driver: Driver; link: ProxyLink | null; groupLeader: boolean } | null = null;
   private readonly direct: Driver;
   private runningCmd = "";
   private eventPid: number | null = null;
-  /** set by `destroy`: forget the service once it is down */
-  destroying = false;
   /** the proxy this service is declared under (`proxy NAME service SVC ...`) */
   proxy: ProxyLink | null = null;
 
@@ -65,13 +65,17 @@ export class Service {
   get up() {
     return isUp(this.m.state);
   }
+  /** up, or about to retry (machine.ts `isActive`) */
+  get active() {
+    return isActive(this.m.state);
+  }
   /** the proxy of the current process, else the declared one */
   get link(): ProxyLink | null {
-    return this.active ? this.active.link : this.proxy;
+    return this.current ? this.current.link : this.proxy;
   }
   /** the proxy the current process runs under (null: none, or direct) */
   get runningUnder(): ProxyLink | null {
-    return this.active?.link ?? null;
+    return this.current?.link ?? null;
   }
 
   /** Feed one event; returns the refusal message when the request is refused. */
@@ -104,7 +108,6 @@ export class Service {
 
   status(): StatusRecord {
     const m = this.m;
-    const failed = m.state === "fail" || m.state === "fatal" || m.state === "backoff";
     return {
       name: this.name,
       state: m.state,
@@ -112,7 +115,7 @@ export class Service {
       start_time: m.startTime,
       stop_time: m.stopTime,
       proxy: this.proxyText(),
-      fail_reason: failed ? m.failReason : "",
+      fail_reason: showsFailReason(m.state) ? m.failReason : "",
       running_cmd: this.up ? this.runningCmd : "",
     };
   }
@@ -166,18 +169,18 @@ export class Service {
         this.spawn();
         return null;
       case "signal":
-        this.active?.driver.stop(this, this.m.pid, eff.signal, this.active.groupLeader);
+        this.current?.driver.stop(this, this.m.pid, eff.signal, this.current.groupLeader);
         return null;
       case "kill":
         // cfkd's own SIGKILL, proxied or not: the proxy's stop was not enough
-        if (this.active && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.active.groupLeader);
+        if (this.current && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
         return null;
       case "reapGroup":
         // Whatever the leader left in its group dies with it: no orphans.
-        if (this.active?.groupLeader) this.world.signals.send(-eff.pid, SIGKILL);
+        if (this.current?.groupLeader) this.world.signals.send(-eff.pid, SIGKILL);
         return null;
       case "killOrphan":
-        if (this.active) this.world.signals.process(eff.pid, SIGKILL, this.active.groupLeader);
+        if (this.current) this.world.signals.process(eff.pid, SIGKILL, this.current.groupLeader);
         return null;
       case "arm": {
         this.timers.get(eff.timer)?.();
@@ -200,8 +203,11 @@ export class Service {
       case "down":
         this.eventPid = null;
         this.runningCmd = "";
-        this.active = null;
+        this.current = null;
         this.world.onDown(this);
+        return null;
+      case "forget":
+        this.world.onForget(this);
         return null;
     }
   }
@@ -213,7 +219,7 @@ export class Service {
       this.queue.push({ kind: "spawnFailed", reason: r });
       return;
     }
-    this.active = { driver, link: this.proxy, groupLeader: r.groupLeader };
+    this.current = { driver, link: this.proxy, groupLeader: r.groupLeader };
     this.runningCmd = cmdText(this.props.cmd);
   }
 }
