@@ -24,12 +24,15 @@ import { chmodSync } from "node:fs";
 import { parseRequest } from "../protocol/request.ts";
 import { formatReply, formatBody, errorLine, type Follow } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { type Address } from "../protocol/address.ts";
+import { formatAddress, type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { tokenMatches } from "./auth.ts";
 import * as libc from "./os/libc.ts";
+import { StartError } from "./os/home.ts";
+import { clearStaleSocket } from "./os/unixpath.ts";
+import { unlinkQuietly } from "./os/files.ts";
 
 export const MAX_REQUEST = 64 * 1024;
 const OUT_HIGH = 64 * 1024;
@@ -81,8 +84,29 @@ export class Console {
     return this.opts.readonly;
   }
 
-  /** Start listening; throws with the OS reason when the address cannot be bound. */
+  /**
+   * Start listening, replacing a stale unix socket but never one that
+   * answers, nor a file that is no socket; throws a StartError that says why not.
+   */
   listen(): void {
+    const a = this.opts.address;
+    const problem = a.kind === "unix" ? clearStaleSocket(a.path) : null;
+    if (problem?.kind === "live") throw new StartError(`${formatAddress(a)} is in use by another process`);
+    if (problem?.kind === "unknown") throw new StartError(`cannot check ${formatAddress(a)}: ${problem.message}`);
+    if (problem) throw new StartError(problem.message);
+    try {
+      this.bind();
+    } catch (e) {
+      throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Unix socket file the console made, removed at shutdown (before the connections close). */
+  removeSocketFile(): void {
+    if (this.opts.address.kind === "unix") unlinkQuietly(this.opts.address.path);
+  }
+
+  private bind(): void {
     const a = this.opts.address;
     const socket = this.handlers();
     if (a.kind === "unix") {

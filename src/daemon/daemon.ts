@@ -3,7 +3,7 @@
  * console. `startDaemon` resolves once the management socket accepts
  * connections; `stop` brings every service down, then releases everything.
  */
-import { existsSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { Controller } from "./controller.ts";
 import { Console } from "./console.ts";
@@ -13,7 +13,6 @@ import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { osSignals, type Signals } from "./os/signals.ts";
 import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
 import { Sockets } from "./sockets.ts";
-import * as libc from "./os/libc.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
@@ -127,7 +126,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await log.flush();
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
-      for (const c of consoles) if (c.address.kind === "unix") removeQuietly(c.address.path);
+      for (const c of consoles) c.removeSocketFile();
       lock.release();
       log.event("info", "cfkd stopped");
       await running?.close();
@@ -140,7 +139,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
-    for (const c of consoles) listen(c);
+    for (const c of consoles) c.listen();
   } catch (e) {
     for (const c of consoles) c.close();
     controller.stopAll();
@@ -168,30 +167,5 @@ export function loadConfig(controller: Controller, file: string): void {
     if (cleanLine(line) === "") continue;
     const reply = controller.execute(parseRequest(line));
     if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${reply.error}`);
-  }
-}
-
-/** Listen, replacing a stale unix socket but never one that answers, nor a file that is no socket. */
-function listen(c: Console): void {
-  const a = c.address;
-  if (a.kind === "unix" && existsSync(a.path)) {
-    if (!lstatSync(a.path).isSocket()) throw new StartError(`${a.path} exists and is not a socket`);
-    const live = libc.unixSocketAnswers(a.path);
-    if (live === true) throw new StartError(`${formatAddress(a)} is in use by another process`);
-    if (live !== false) throw new StartError(`cannot check ${formatAddress(a)}: ${live.message}`);
-    removeQuietly(a.path); // stale: nobody listens on it
-  }
-  try {
-    c.listen();
-  } catch (e) {
-    throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* already gone */
   }
 }

@@ -7,7 +7,8 @@
  * names is opened before anything changes; if any step fails the old
  * config stays in force and the error is logged through it.
  */
-import { mkdirSync, openSync, readFileSync, constants as C, ftruncateSync, unlinkSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, constants as C, ftruncateSync } from "node:fs";
+import { unlinkQuietly } from "../os/files.ts";
 import { dirname } from "node:path";
 import { translate, type Plan } from "./translate.ts";
 import { Sink, SinkHub } from "./sinks.ts";
@@ -197,13 +198,5 @@ function openLogFile(path: string, mode: number, created: string[]): number {
   } catch (e) {
     if ((e as { code?: string }).code !== "EEXIST") throw e;
     return openSync(path, flags, mode);
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* gone already */
   }
 }

@@ -3,8 +3,9 @@
  * daemon's pid; a second daemon on the same home refuses to start and names
  * the running pid; a lock whose pid is gone is stale and taken over.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, chmodSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync, chmodSync } from "node:fs";
 import { join } from "node:path";
+import { unlinkQuietly } from "./files.ts";
 
 export class StartError extends Error {}
 
@@ -49,11 +50,7 @@ export function acquireLock(home: string): Lock {
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
         throw new StartError(`cfkd is already running on ${home} with pid ${pid} (lock ${path})`);
       }
-      try {
-        unlinkSync(path); // stale: its daemon is gone
-      } catch {
-        /* another starter removed it first: try again */
-      }
+      unlinkQuietly(path); // stale: its daemon is gone (or another starter removed it first: try again)
       continue;
     }
     writeSync(fd, `${process.pid}\n`);
@@ -63,11 +60,7 @@ export function acquireLock(home: string): Lock {
       path,
       release() {
         if (Number(readSafe(path).trim()) === process.pid) {
-          try {
-            unlinkSync(path);
-          } catch {
-            /* already gone */
-          }
+          unlinkQuietly(path);
         }
       },
     };

@@ -15,8 +15,10 @@
  * it) is replaced; a live one is "Address already in use"; a file that is
  * not a socket is left alone.
  */
-import { lstatSync, unlinkSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import * as libc from "../os/libc.ts";
+import { clearStaleSocket } from "../os/unixpath.ts";
+import { unlinkQuietly } from "../os/files.ts";
 import type { BindTarget } from "./props.ts";
 
 export type BindOptions = {
@@ -57,11 +59,7 @@ export function closeSocket(b: Bound): void {
 /** Remove a unix socket's file if it is still the one we bound (not a successor's). */
 export function removeSocketFile(b: Bound): void {
   if (b.target.kind !== "unix" || b.ino === undefined || inodeOf(b.target.path) !== b.ino) return;
-  try {
-    unlinkSync(b.target.path);
-  } catch {
-    /* already gone */
-  }
+  unlinkQuietly(b.target.path);
 }
 
 function inodeOf(path: string): number | undefined {
@@ -95,16 +93,8 @@ function listenTcp(host: string, port: number): number | string {
 }
 
 function listenUnixPath(path: string, qsize: number): number | string {
-  try {
-    const st = lstatSync(path);
-    if (!st.isSocket()) return `${path} exists and is not a socket`;
-    const live = libc.unixSocketAnswers(path);
-    if (libc.isFailure(live)) return live.message;
-    if (live) return libc.strerror(libc.C.EADDRINUSE);
-    unlinkSync(path); // stale: its server is gone
-  } catch (e) {
-    if ((e as { code?: string }).code !== "ENOENT") return (e as Error).message;
-  }
+  const problem = clearStaleSocket(path);
+  if (problem) return problem.message;
   const fd = libc.listenUnix(path, qsize);
   return typeof fd === "number" ? fd : fd.message;
 }
