@@ -4,13 +4,13 @@
  * handler returns the exit code or throws a CliError; it prints through Io.
  */
 import { resolve } from "node:path";
-import { descFromWire, statusFromWire, type DescRecord, type StatusRecord } from "../protocol/status.ts";
+import { descFromWire, proxyStatusFromWire, statusFromWire, type DescRecord, type StatusRecord } from "../protocol/status.ts";
 import type { Connection } from "./connection.ts";
 import { CliError, EXIT, daemonError, say } from "./errors.ts";
 import type { CommandName, Invocation } from "./grammar.ts";
 import type { Io } from "./io.ts";
 import { statements } from "./load.ts";
-import { descText, json, needsClock, pidsText, proxyFromWire, proxyText, statusText, uniqueByName } from "./render.ts";
+import { descText, json, needsClock, pidsText, proxyText, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
 import { tail } from "./tail.ts";
 
@@ -124,7 +124,7 @@ const handlers: Record<CommandName, Handler> = {
   proxystatus: async (inv, ctx) => {
     const r = await withConnection(ctx, (c) => c.request("command proxystatus"));
     if (r.error !== undefined) throw daemonError(r.error);
-    const list = uniqueByName(r.body.map(proxyFromWire));
+    const list = uniqueByName(r.body.map(proxyStatusFromWire));
     if (inv.json) ctx.io.out(json(list));
     else if (list.length > 0) ctx.io.out(proxyText(list, await ctx.io.colour()));
     return EXIT.ok;

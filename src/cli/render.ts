@@ -3,11 +3,10 @@
  * (SPEC §9): the original client's human formats, or JSON for scripts.
  * Pure: every function returns the text to print (no trailing newline).
  */
-import { byName, type DescRecord, type StatusRecord } from "../protocol/status.ts";
+import { byName, type DescRecord, type ProxyStatusRecord, type StatusRecord } from "../protocol/status.ts";
+import type { TailRecord } from "../protocol/tail.ts";
 import type { UtcOffset } from "./localtime.ts";
 import { localDate, relativeTime } from "./time.ts";
-
-export type ProxyRecord = { name: string; status: string; pid: number | null };
 
 const RESET = "\x1b[0m";
 const COLOURS: Record<string, string> = {
@@ -87,29 +86,16 @@ export function descText(list: readonly DescRecord[]): string {
   return list.map(descLine).join("\n");
 }
 
-/** The wire's `proxystatus` line: name, up|down, pid. */
-export function proxyFromWire(line: string): ProxyRecord {
-  const [name = "", status = "", pid = ""] = line.split("\t");
-  return { name, status, pid: pid === "" ? null : Number(pid) };
-}
-
 /** `%-6s %-20s %6s`: state, name, pid. */
-export function proxyText(list: readonly ProxyRecord[], colour: boolean): string {
+export function proxyText(list: readonly ProxyStatusRecord[], colour: boolean): string {
   return list.map((p) => `${state(p.status, 6, colour)} ${p.name.padEnd(20)} ${String(p.pid ?? "").padStart(6)}`).join("\n");
 }
 
-/** A tail line from the wire (`name<TAB>out|err<TAB>text`). */
-export type TailLine = { name: string; stream: string; line: string };
+/** Parsing lives with the building, in protocol/tail.ts (re-exported for existing callers). */
+export { tailFromWire } from "../protocol/tail.ts";
 
-export function tailFromWire(wire: string): TailLine {
-  const a = wire.indexOf("\t");
-  const b = a < 0 ? -1 : wire.indexOf("\t", a + 1);
-  if (a < 0 || b < 0) return { name: "", stream: "out", line: wire };
-  return { name: wire.slice(0, a), stream: wire.slice(a + 1, b), line: wire.slice(b + 1) };
-}
-
-/** `name: text`, or `name (stderr): text`. */
-export function tailLine(t: TailLine): string {
+/** `name: text`, or `name (stderr): text`: the human form of a tail record. */
+export function tailLine(t: TailRecord): string {
   return t.stream === "err" ? `${t.name} (stderr): ${t.line}` : `${t.name}: ${t.line}`;
 }
 

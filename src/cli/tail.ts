@@ -10,7 +10,8 @@ import type { Context } from "./commands.ts";
 import type { Connection } from "./connection.ts";
 import { CliError, EXIT, say } from "./errors.ts";
 import type { Invocation } from "./grammar.ts";
-import { tailFromWire, tailLine } from "./render.ts";
+import { tailLine } from "./render.ts";
+import { tailFromWire } from "../protocol/tail.ts";
 import { selectors } from "./svcref.ts";
 
 export async function tail(inv: Invocation, ctx: Context): Promise<number> {

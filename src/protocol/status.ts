@@ -73,9 +73,15 @@ export function descFromWire(line: string): DescRecord {
 }
 
 /** A proxy's state (`command proxystatus`, SPEC §3.5). */
-export type ProxyStatusRecord = { name: string; status: "up" | "down"; pid: number | null };
+export type ProxyStatusRecord = { name: string; /** up or down */ status: string; pid: number | null };
 
 /** The wire form of `proxystatus`: name, up|down, pid. */
 export function proxyStatusToWire(p: ProxyStatusRecord): string {
   return [p.name, p.status, num(p.pid)].join("\t");
+}
+
+/** Parse a `proxystatus` line back into a record. */
+export function proxyStatusFromWire(line: string): ProxyStatusRecord {
+  const [name = "", status = "", pid = ""] = line.split("\t");
+  return { name, status, pid: parseNum(pid) };
 }

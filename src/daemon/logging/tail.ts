@@ -13,6 +13,7 @@
  * N lines dropped` line (`-` is never a service name).
  */
 import type { FollowOutput } from "../../protocol/framing.ts";
+import { droppedToWire, tailToWire } from "../../protocol/tail.ts";
 import type { LineBatch } from "./lines.ts";
 import type { Stream } from "./types.ts";
 
@@ -22,14 +23,6 @@ const MAX_BYTES = 256 * 1024;
 type Entry = { seq: number; stream: Stream; batch: LineBatch };
 type Ring = { entries: Entry[]; lines: number; bytes: number };
 type Follower = { match: (name: string) => boolean; out: FollowOutput; dropped: number };
-
-export function tailLine(name: string, stream: Stream, text: string): string {
-  return `${name}\t${stream}\t${text}`;
-}
-
-export function droppedLine(n: number): string {
-  return `-\terr\t${n} line${n === 1 ? "" : "s"} dropped: this client reads too slowly`;
-}
 
 export class Tail {
   private rings = new Map<string, Ring>();
@@ -66,7 +59,7 @@ export class Tail {
       }
     }
     picked.sort((a, b) => a.seq - b.seq);
-    return picked.slice(Math.max(0, picked.length - n)).map((p) => tailLine(p.name, p.e.stream, p.e.batch.text(p.i)));
+    return picked.slice(Math.max(0, picked.length - n)).map((p) => tailToWire(p.name, p.e.stream, p.e.batch.text(p.i)));
   }
 
   /** Stream new lines of the matching services to `out` until the returned function is called. */
@@ -91,9 +84,9 @@ export class Tail {
       return;
     }
     const lines: string[] = [];
-    if (f.dropped > 0) lines.push(droppedLine(f.dropped));
+    if (f.dropped > 0) lines.push(droppedToWire(f.dropped));
     f.dropped = 0;
-    for (let i = 0; i < batch.count; i++) lines.push(tailLine(name, stream, batch.text(i)));
+    for (let i = 0; i < batch.count; i++) lines.push(tailToWire(name, stream, batch.text(i)));
     f.out.send(lines);
   }
 }
