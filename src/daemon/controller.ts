@@ -1,33 +1,28 @@
 /**
- * The registry of services and the statements that act on it. It runs one
- * parsed request and returns the reply as a value; it does no I/O of its own
+ * The statement dispatcher: runs one parsed request against the registry
+ * (registry.ts) and returns the reply as a value; it does no I/O of its own
  * (processes, timers and logs go through the world it is given).
  */
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { byName, descToWire, proxyStatusToWire, type ServiceState } from "../protocol/status.ts";
-import { setProp, defaultProps } from "./service/props.ts";
-import { Service, type ServiceWorld } from "./service/service.ts";
+import { descToWire, proxyStatusToWire } from "../protocol/status.ts";
+import { setProp } from "./service/props.ts";
+import type { Service } from "./service/service.ts";
 import { alreadyThere } from "./service/machine.ts";
-import { Proxy } from "./proxy/proxy.ts";
-import { defaultProxyProps, setProxyProp, type ProxyProps } from "./proxy/props.ts";
-import type { SpawnRequest } from "./os/spawner.ts";
-import { Sockets } from "./sockets.ts";
+import type { Proxy } from "./proxy/proxy.ts";
+import { defaultProxyProps, setProxyProp } from "./proxy/props.ts";
+import type { Sockets } from "./sockets.ts";
 import { tailCommand } from "./tailCommand.ts";
-import { Changes } from "./changes.ts";
+import type { Changes } from "./changes.ts";
 import { setResultMessage } from "./props-table.ts";
+import { Registry, type RegistryWorld } from "./registry.ts";
 
-export type ControllerWorld = Omit<ServiceWorld, "onDown" | "onForget" | "onChange"> & {
-  /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
-  prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
+export type ControllerWorld = RegistryWorld & {
   version: string;
   /** called once by `command shutdown`, after the reply is queued */
   requestShutdown(): void;
-  /** shared listening sockets (SPEC §3.3); a private registry when absent */
-  sockets?: Sockets;
 };
-
 /** Per-connection facts the controller needs: a read-only console (SPEC §10). */
 export type Session = { readonly readonly: boolean };
 
@@ -46,16 +41,34 @@ const fail = (error: string): Reply => ({ body: [], error });
 const done = (error: string | null): Reply => (error === null ? ok() : fail(error));
 
 export class Controller {
-  private services = new Map<string, Service>();
-  private proxies = new Map<string, Proxy>();
-  private downWaiters = new Set<() => void>();
-  shuttingDown = false;
-  readonly sockets: Sockets;
-  /** every service state change, for whoever listens (changes.ts) */
-  readonly changes = new Changes();
+  /** services, proxies, sockets, waits and shutdown */
+  readonly registry: Registry;
 
   constructor(private readonly world: ControllerWorld) {
-    this.sockets = world.sockets ?? new Sockets(world.log);
+    this.registry = new Registry(world);
+  }
+
+  /** every service state change, for whoever listens (changes.ts) */
+  get changes(): Changes {
+    return this.registry.changes;
+  }
+  get sockets(): Sockets {
+    return this.registry.sockets;
+  }
+  get shuttingDown(): boolean {
+    return this.registry.shuttingDown;
+  }
+  /** Services sorted by name. */
+  list(): readonly Service[] {
+    return this.registry.list();
+  }
+  /** Resolves once every service and every proxy is down. */
+  allDown(): Promise<void> {
+    return this.registry.allDown();
+  }
+  /** Bring every service down, then every proxy. */
+  stopAll(): void {
+    this.registry.stopAll();
   }
 
   /** Run one request (anything but `exit`, which the console handles). */
@@ -80,7 +93,7 @@ export class Controller {
           }
         case "proxyService": {
           const r = this.declareService(req.service, req.prop, req.value);
-          if (r.error === undefined) this.attach(req.service, req.proxy);
+          if (r.error === undefined) this.registry.attach(req.service, req.proxy);
           return r;
         }
         case "command": {
@@ -97,118 +110,23 @@ export class Controller {
     }
   }
 
-  /** Services sorted by name (kept until a service is created or forgotten: every status asks). */
-  list(): readonly Service[] {
-    this.sorted ??= [...this.services.values()].sort(byName);
-    return this.sorted;
-  }
-
-  private sorted: readonly Service[] | null = null;
-
-  /** Resolves once every service and every proxy is down. */
-  allDown(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = () => {
-        if (this.list().every((s) => !s.active) && [...this.proxies.values()].every((p) => !p.isUp)) {
-          this.downWaiters.delete(check);
-          resolve();
-        }
-      };
-      this.downWaiters.add(check);
-      check();
-    });
-  }
-
-  /** Bring every service down, then every proxy (shutdown, signals). */
-  stopAll(): void {
-    this.shuttingDown = true;
-    for (const s of this.list()) if (s.active) s.dispatch({ kind: "stop" });
-    for (const p of this.proxies.values()) p.retire();
-  }
-
-  /** cfkd exits now: SIGKILL the proxies still running, so none outlives it. */
-  killProxies(): void {
-    for (const p of this.proxies.values()) p.kill();
-  }
-
   private declareService(name: string, prop: string, value: string | null): Reply {
-    const existing = this.services.get(name);
-    const props = existing ? { ...existing.props } : defaultProps();
+    const props = this.registry.serviceProps(name);
     const err = setResultMessage(setProp(props, prop, value), prop);
     if (err !== null) return fail(err);
-    const svc = existing ?? this.create(name);
+    const svc = this.registry.serviceOrNew(name);
     svc.props = props;
-    svc.dispatch({ kind: "keep" });
+    svc.dispatch({ kind: "keep" }); // declared again: a pending destroy is off
     return ok();
   }
 
   private declareProxy(name: string, prop: string, value: string | null): Reply {
-    const existing = this.proxies.get(name);
+    const existing = this.registry.findProxy(name);
     const props = existing ? { ...existing.props } : defaultProxyProps();
     const err = setResultMessage(setProxyProp(props, prop, value), prop);
     if (err !== null) return fail(err);
-    this.proxy(name).props = props;
+    this.registry.proxy(name).props = props;
     return ok();
-  }
-
-  /** The proxy of that name, created on first mention. */
-  private proxy(name: string): Proxy {
-    let p = this.proxies.get(name);
-    if (!p) {
-      p = new Proxy(name, {
-        ...this.world,
-        prepare: (proxy, argv) => this.world.prepareProxy(proxy.name, proxy.props, argv, proxy.socketsNeeded()),
-        onChange: () => this.wakeDownWaiters(),
-      });
-      this.proxies.set(name, p);
-    }
-    return p;
-  }
-
-  /** `proxy NAME service SVC ...`: SVC is run by proxy NAME from its next start. */
-  private attach(service: string, proxyName: string): void {
-    const svc = this.services.get(service)!;
-    const p = this.proxy(proxyName);
-    if (svc.proxy === p) return;
-    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
-    p.attach(svc);
-  }
-
-  private create(name: string): Service {
-    const svc = new Service(name, {
-      ...this.world,
-      onDown: () => this.onDown(),
-      onForget: (s) => this.forget(s),
-      onChange: (s, from) => this.onChange(s, from),
-    });
-    this.services.set(name, svc);
-    this.sorted = null;
-    return svc;
-  }
-
-  private onChange(svc: Service, from: ServiceState): void {
-    if (this.changes.size === 0) return;
-    const st = svc.status();
-    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
-  }
-
-  private onDown(): void {
-    // an auto proxy stops with its last service
-    for (const p of this.proxies.values()) p.checkIdle();
-    this.wakeDownWaiters();
-  }
-
-  private wakeDownWaiters(): void {
-    for (const w of [...this.downWaiters]) w();
-  }
-
-  private forget(svc: Service): void {
-    if (this.services.get(svc.name) !== svc) return;
-    this.services.delete(svc.name);
-    this.sorted = null;
-    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
-    this.world.log.tail.forget(svc.name);
-    this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 
   /** SPEC §3.5 selectors. `dflt` applies when there is no argument at all. */
@@ -218,7 +136,7 @@ export class Controller {
     switch (sel) {
       case "service": {
         if (rest.length !== 1) return msg.serviceSelectorArity();
-        const s = this.services.get(rest[0]!);
+        const s = this.registry.service(rest[0]!);
         return s ? [s] : [];
       }
       case "tag":
@@ -277,16 +195,15 @@ export class Controller {
     proxydown: (a) => this.proxyCommand(a, (p) => (p.down(), null)),
     proxystatus: (a) => {
       if (a.length > 0) return fail(msg.tooManyArguments("proxystatus"));
-      const sorted = [...this.proxies.values()].sort(byName);
-      return ok(sorted.map((p) => proxyStatusToWire({ name: p.name, status: p.isUp ? "up" : "down", pid: p.pid })));
+      return ok(this.registry.proxyList().map((p) => proxyStatusToWire({ name: p.name, status: p.isUp ? "up" : "down", pid: p.pid })));
     },
     bind: (a) => this.socketCommand("bind", a),
     unbind: (a) => this.socketCommand("unbind", a),
     sockets: (a) => this.socketList(a),
     tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
     shutdown: () => {
-      if (!this.shuttingDown) {
-        this.shuttingDown = true;
+      if (!this.registry.shuttingDown) {
+        this.registry.shuttingDown = true;
         queueMicrotask(() => this.world.requestShutdown());
       }
       return ok();
@@ -295,7 +212,7 @@ export class Controller {
 
   /** `proxyup NAME` / `proxydown NAME`: the action's error, if any, is the reply's. */
   private proxyCommand(args: string[], action: (p: Proxy) => string | null): Reply {
-    const p = args.length === 1 ? this.proxies.get(args[0]!) : undefined;
+    const p = args.length === 1 ? this.registry.findProxy(args[0]!) : undefined;
     if (!p) return fail(msg.noValidProxy());
     const err = action(p);
     return err === null ? ok() : fail(err);
@@ -328,8 +245,8 @@ export class Controller {
       if (sel.length === 0) return msg.unknownService(args[1]!);
       return (name) => name === args[1];
     }
-    if (args[0] === "tag") return (name) => this.services.get(name)?.props.tags.includes(args[1]!) ?? false;
-    return (name) => this.services.has(name);
+    if (args[0] === "tag") return (name) => this.registry.service(name)?.props.tags.includes(args[1]!) ?? false;
+    return (name) => this.registry.has(name);
   }
 
   private query(args: string[], line: (s: Service) => string): Reply {

@@ -3,19 +3,18 @@
  * console. `startDaemon` resolves once the management socket accepts
  * connections; `stop` brings every service down, then releases everything.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Controller } from "./controller.ts";
 import { Console } from "./console.ts";
 import { prepareHome, acquireLock, StartError, type Lock } from "./os/home.ts";
 import { systemClock, type Clock } from "./os/clock.ts";
 import { bunSpawner, type Spawner } from "./os/spawner.ts";
 import { osSignals, type Signals } from "./os/signals.ts";
-import { prepareLaunch, prepareProxyLaunch, forgetPrograms } from "./launch.ts";
+import { prepareLaunch, prepareProxyLaunch, refindingPrograms } from "./launch.ts";
+import { loadConfig } from "./config.ts";
 import { Sockets } from "./sockets.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
-import { parseRequest, cleanLine } from "../protocol/request.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
 import { loadToken } from "./auth.ts";
 import { VERSION } from "../version.ts";
@@ -79,18 +78,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   baseEnv.CFKD_HOME = home;
   const sockets = new Sockets(log);
   const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>(), sockets };
-  const baseSpawner = o.spawner ?? bunSpawner;
-  const spawner: Spawner = (req, onExit) => {
-    try {
-      return baseSpawner(req, onExit);
-    } catch (e) {
-      forgetPrograms(launchCtx); // a program may have moved: look it up again next time
-      throw e;
-    }
-  };
-
   const controller: Controller = new Controller({
-    spawner,
+    spawner: refindingPrograms(launchCtx, o.spawner ?? bunSpawner),
     signals: o.signals ?? osSignals,
     clock: o.clock ?? systemClock,
     log,
@@ -117,11 +106,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
       log.event("info", "shutting down");
-      controller.stopAll();
-      const maxStopwait = Math.max(0, ...controller.list().map((s) => s.props.stopwait_secs));
-      await Promise.race([controller.allDown(), Bun.sleep(maxStopwait * 1000 + 1000)]);
-      controller.killProxies();
-      sockets.unbindAll();
+      await controller.registry.shutdown();
       // the services' last lines are written before anyone may start the next cfkd
       await log.flush();
       // Socket files and lock go before the connections close: a client that
@@ -150,22 +135,4 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
   return { controller, consoles, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
-}
-
-/** `-c FILE`: run each statement; the first error aborts start-up with file:line. */
-export function loadConfig(controller: Controller, file: string): void {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new StartError(`cannot read config ${file}: ${(e as Error).message}`);
-  }
-  const base = dirname(resolve(file));
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replaceAll("${BASE}", base);
-    if (cleanLine(line) === "") continue;
-    const reply = controller.execute(parseRequest(line));
-    if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${reply.error}`);
-  }
 }

@@ -4,7 +4,7 @@
  * string when the service cannot be launched as declared.
  */
 import { statSync } from "node:fs";
-import type { SpawnRequest } from "./os/spawner.ts";
+import type { SpawnRequest, Spawner } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
 import type { ProxyProps } from "./proxy/props.ts";
@@ -42,6 +42,18 @@ export function resolveProgram(ctx: LaunchContext, argv: string[], path: string 
 
 export function forgetPrograms(ctx: LaunchContext): void {
   ctx.programs.clear();
+}
+
+/** The spawner, dropping the program cache when a spawn fails (a program may have moved: look it up again next time). */
+export function refindingPrograms(ctx: LaunchContext, spawner: Spawner): Spawner {
+  return (req, onExit) => {
+    try {
+      return spawner(req, onExit);
+    } catch (e) {
+      forgetPrograms(ctx);
+      throw e;
+    }
+  };
 }
 
 export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]): SpawnRequest | string {

@@ -1,0 +1,176 @@
+/**
+ * The registry: every service, proxy and shared socket the daemon knows,
+ * the stream of their state changes, waits for "everything down" and the
+ * shutdown sequence. The statement dispatcher (controller.ts) asks it; it
+ * parses nothing and replies to nobody.
+ */
+import { byName, type ServiceState } from "../protocol/status.ts";
+import { defaultProps } from "./service/props.ts";
+import { Service, type ServiceWorld } from "./service/service.ts";
+import { Proxy } from "./proxy/proxy.ts";
+import type { ProxyProps } from "./proxy/props.ts";
+import type { SpawnRequest } from "./os/spawner.ts";
+import { Sockets } from "./sockets.ts";
+import { Changes } from "./changes.ts";
+
+export type RegistryWorld = Omit<ServiceWorld, "onDown" | "onForget" | "onChange"> & {
+  /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
+  prepareProxy(name: string, props: ProxyProps, argv: string[], needs: readonly string[]): SpawnRequest | string;
+  /** shared listening sockets (SPEC §3.3); a private registry when absent */
+  sockets?: Sockets;
+};
+
+/** How long shutdown waits beyond the longest stopwait_secs before it kills what is left. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export class Registry {
+  private services = new Map<string, Service>();
+  private proxies = new Map<string, Proxy>();
+  private downWaiters = new Set<() => void>();
+  shuttingDown = false;
+  readonly sockets: Sockets;
+  /** every service state change, for whoever listens (changes.ts) */
+  readonly changes = new Changes();
+
+  constructor(private readonly world: RegistryWorld) {
+    this.sockets = world.sockets ?? new Sockets(world.log);
+  }
+
+  /** Services sorted by name (kept until a service is created or forgotten: every status asks). */
+  list(): readonly Service[] {
+    this.sorted ??= [...this.services.values()].sort(byName);
+    return this.sorted;
+  }
+
+  private sorted: readonly Service[] | null = null;
+
+  service(name: string): Service | undefined {
+    return this.services.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.services.has(name);
+  }
+
+  /** The service of that name, created with default properties on first mention. */
+  serviceOrNew(name: string): Service {
+    return this.services.get(name) ?? this.create(name);
+  }
+
+  /** The declared properties to start from when a statement changes one. */
+  serviceProps(name: string) {
+    const existing = this.services.get(name);
+    return existing ? { ...existing.props } : defaultProps();
+  }
+
+  /** Proxies sorted by name. */
+  proxyList(): Proxy[] {
+    return [...this.proxies.values()].sort(byName);
+  }
+
+  findProxy(name: string): Proxy | undefined {
+    return this.proxies.get(name);
+  }
+
+  /** The proxy of that name, created on first mention. */
+  proxy(name: string): Proxy {
+    let p = this.proxies.get(name);
+    if (!p) {
+      p = new Proxy(name, {
+        ...this.world,
+        prepare: (proxy, argv) => this.world.prepareProxy(proxy.name, proxy.props, argv, proxy.socketsNeeded()),
+        onChange: () => this.wakeDownWaiters(),
+      });
+      this.proxies.set(name, p);
+    }
+    return p;
+  }
+
+  /** `proxy NAME service SVC ...`: SVC is run by proxy NAME from its next start. */
+  attach(service: string, proxyName: string): void {
+    const svc = this.services.get(service)!;
+    const p = this.proxy(proxyName);
+    if (svc.proxy === p) return;
+    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
+    p.attach(svc);
+  }
+
+  /** Resolves once every service and every proxy is down. */
+  allDown(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.list().every((s) => !s.active) && [...this.proxies.values()].every((p) => !p.isUp)) {
+          this.downWaiters.delete(check);
+          resolve();
+        }
+      };
+      this.downWaiters.add(check);
+      check();
+    });
+  }
+
+  /** Bring every service down, then every proxy (shutdown, signals). */
+  stopAll(): void {
+    this.shuttingDown = true;
+    for (const s of this.list()) if (s.active) s.dispatch({ kind: "stop" });
+    for (const p of this.proxies.values()) p.retire();
+  }
+
+  /** cfkd exits now: SIGKILL the proxies still running, so none outlives it. */
+  killProxies(): void {
+    for (const p of this.proxies.values()) p.kill();
+  }
+
+  /**
+   * Shutdown: stop everything, wait (on the clock) until all is down or the
+   * longest stopwait_secs plus a grace second has passed, then kill the
+   * proxies still running and release the shared sockets.
+   */
+  async shutdown(): Promise<void> {
+    this.stopAll();
+    const maxStopwait = Math.max(0, ...this.list().map((s) => s.props.stopwait_secs));
+    let cancel = () => {};
+    const late = new Promise<void>((r) => (cancel = this.world.clock.after(maxStopwait * 1000 + SHUTDOWN_GRACE_MS, r)));
+    await Promise.race([this.allDown(), late]);
+    cancel();
+    this.killProxies();
+    this.sockets.unbindAll();
+  }
+
+  private create(name: string): Service {
+    const svc = new Service(name, {
+      ...this.world,
+      onDown: () => this.onDown(),
+      onForget: (s) => this.forget(s),
+      onChange: (s, from) => this.onChange(s, from),
+    });
+    this.services.set(name, svc);
+    this.sorted = null;
+    return svc;
+  }
+
+  private onChange(svc: Service, from: ServiceState): void {
+    if (this.changes.size === 0) return;
+    const st = svc.status();
+    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
+  }
+
+  private onDown(): void {
+    // an auto proxy stops with its last service
+    for (const p of this.proxies.values()) p.checkIdle();
+    this.wakeDownWaiters();
+  }
+
+  private wakeDownWaiters(): void {
+    for (const w of [...this.downWaiters]) w();
+  }
+
+  private forget(svc: Service): void {
+    if (this.services.get(svc.name) !== svc) return;
+    this.services.delete(svc.name);
+    this.sorted = null;
+    if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
+    this.world.log.tail.forget(svc.name);
+    this.world.log.event("info", `Destroying service '${svc.name}'`);
+  }
+}
