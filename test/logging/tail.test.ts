@@ -5,7 +5,8 @@
 import { expect, test } from "bun:test";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { DaemonProcess, BUN, FIXTURES, waitFor } from "../harness.ts";
+import { writeFileSync } from "node:fs";
+import { DaemonProcess, BUN, FIXTURES, tempDir, waitFor } from "../harness.ts";
 
 /** A raw connection that keeps everything it receives. */
 async function follower(sock: string, request: string): Promise<{ text: () => string; close: () => void }> {
@@ -29,12 +30,19 @@ async function printing(d: DaemonProcess, name: string, script: string, tags = "
 
 test("tail -n: the last lines of one or several services, oldest first", async () => {
   await using d = await DaemonProcess.start();
-  await printing(d, "a", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo a$i; done; echo oops >&2; sleep 0.3; echo late; exec sleep 60", "grp");
+  using dir = tempDir();
+  // each service waits for its go-file, so arrival order is set by the test, not by timing
+  const after = (go: string) => `while [ ! -e ${join(dir.path, go)} ]; do sleep 0.01; done`;
+  await printing(d, "a", `for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo a$i; done; echo oops >&2; ${after("a")}; echo late; exec sleep 60`, "grp");
   await waitFor(async () => (await d.ok("command tail service a -n 1"))[0] === "a\terr\toops", "a's lines");
   expect(await d.ok("command tail service a -n 3")).toEqual(["a\tout\ta11", "a\tout\ta12", "a\terr\toops"]);
   expect(await d.ok("command tail service a")).toHaveLength(10);
   expect(await d.ok("command tail service a -n 0")).toEqual([]);
-  await printing(d, "b", "echo b1; sleep 0.3; echo b2; exec sleep 60", "grp");
+  await printing(d, "b", `echo b1; ${after("b")}; echo b2; exec sleep 60`, "grp");
+  await waitFor(async () => (await d.ok("command tail service b")).length === 1, "b's first line");
+  writeFileSync(join(dir.path, "a"), "");
+  await waitFor(async () => (await d.ok("command tail service a -n 1"))[0] === "a\tout\tlate", "a's late line");
+  writeFileSync(join(dir.path, "b"), "");
   await waitFor(async () => (await d.ok("command tail service b")).length === 2, "b's lines");
   // arrival order across services: a's late line came between b1 and b2
   expect(await d.ok("command tail tag grp -n 4")).toEqual(["a\terr\toops", "b\tout\tb1", "a\tout\tlate", "b\tout\tb2"]);
