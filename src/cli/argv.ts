@@ -21,6 +21,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   let json = false;
   let lines: number | undefined;
   let follow = false;
+  let long = false;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     const next = argv[i + 1];
@@ -45,6 +46,8 @@ export function parseFast(argv: readonly string[]): Invocation | null {
       i++;
     } else if (command === "tail" && (tok === "-f" || tok === "--follow")) {
       follow = true;
+    } else if (command === "status" && (tok === "-l" || tok === "--long")) {
+      long = true;
     } else if (tok.startsWith("-") && tok !== "-") {
       return null;
     } else if (command === undefined) {
@@ -60,6 +63,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   if (basedir !== undefined) inv.basedir = basedir;
   if (authTokenFile !== undefined) inv.authTokenFile = authTokenFile;
   if (lines !== undefined) inv.lines = lines;
+  if (long) inv.long = true;
   return inv;
 }
 

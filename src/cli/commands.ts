@@ -4,13 +4,13 @@
  * handler returns the exit code or throws a CliError; it prints through Io.
  */
 import { resolve } from "node:path";
-import { descFromWire, proxyStatusFromWire, statusFromWire, type DescRecord, type StatusRecord } from "../protocol/status.ts";
+import { descFromWire, infoFromWire, proxyStatusFromWire, statusFromWire, type DescRecord, type InfoRecord, type StatusRecord } from "../protocol/status.ts";
 import type { Connection } from "./connection.ts";
 import { CliError, EXIT, daemonError, say } from "./errors.ts";
 import type { CommandName, Invocation } from "./grammar.ts";
 import type { Io } from "./io.ts";
 import { statements } from "./load.ts";
-import { descText, json, needsClock, pidsText, proxyText, statusText, uniqueByName } from "./render.ts";
+import { descText, json, needsClock, pidsText, proxyText, statusLong, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
 import { tail } from "./tail.ts";
 
@@ -57,6 +57,34 @@ async function statuses(inv: Invocation, ctx: Context): Promise<{ list: StatusRe
   return { list: uniqueByName(body.map(statusFromWire)), failed };
 }
 
+/**
+ * `status -l`: `status` and the [ext] `info -l` for each selector, pipelined on one
+ * connection. The original cfkd answers `unknown command 'info'`: then there
+ * is simply no info (restarts, uptime), never an error.
+ */
+async function statusesWithInfo(inv: Invocation, ctx: Context): Promise<{ list: StatusRecord[]; infos: Map<string, InfoRecord>; failed: boolean }> {
+  return withConnection(ctx, async (c) => {
+    const body: string[] = [];
+    const infos = new Map<string, InfoRecord>();
+    let failed = false;
+    for (const sel of selectors(inv.args)) {
+      const [st, info] = await Promise.all([c.request(`command status ${sel}`), c.request(`command info -l ${sel}`)]);
+      if (st.error !== undefined) {
+        ctx.io.err(say.daemonError(st.error));
+        failed = true;
+        continue;
+      }
+      body.push(...st.body);
+      if (info.error !== undefined) continue;
+      for (const l of info.body) {
+        const r = infoFromWire(l);
+        if (r !== null) infos.set(r.name, r);
+      }
+    }
+    return { list: uniqueByName(body.map(statusFromWire)), infos, failed };
+  });
+}
+
 /** One request, no selectors: print the body as lines (or its JSON). */
 async function simple(line: string, inv: Invocation, ctx: Context, asJson?: (body: string[]) => unknown): Promise<number> {
   const r = await withConnection(ctx, (c) => c.request(line));
@@ -68,9 +96,52 @@ async function simple(line: string, inv: Invocation, ctx: Context, asJson?: (bod
 
 /** start/stop/…: quiet on success; per-service refusals in an OK reply are shown but are not failures. */
 function action(verb: string): Handler {
+  if (verb === "start" || verb === "restart" || verb === "up") return startAction(verb);
   return async (inv, ctx) => {
     const { body, failed } = await withConnection(ctx, (c) => perSelector(c, ctx.io, verb, inv.args));
     for (const l of body) if (l.startsWith("error: ")) ctx.io.err(l);
+    return failed ? EXIT.daemon : EXIT.ok;
+  };
+}
+
+const FAILED_STATES = new Set(["fail", "fatal", "backoff"]);
+
+/**
+ * start/restart/up, and then: did it start? The wire answers `done N` as the
+ * original does, even when the program could not be spawned (a missing
+ * program, a bad cwd): cfkd tries it at once and records why it failed. So
+ * a `status` of the same selector follows on the same connection; a service
+ * that the command did not refuse and that is now down with a reason given
+ * during this command failed to start: `error: cannot start NAME: REASON`,
+ * exit 1. (A restart of a running service starts it only once it has
+ * stopped; that later start is not waited for.)
+ */
+function startAction(verb: string): Handler {
+  return async (inv, ctx) => {
+    const since = Math.floor(ctx.io.now() / 1000);
+    let failed = false;
+    const body: string[] = [];
+    const after: StatusRecord[] = [];
+    await withConnection(ctx, async (c) => {
+      for (const sel of selectors(inv.args)) {
+        const [r, st] = await Promise.all([c.request(`command ${verb} ${sel}`), c.request(`command status ${sel}`)]);
+        if (r.error !== undefined) {
+          ctx.io.err(say.daemonError(r.error));
+          failed = true;
+          continue;
+        }
+        body.push(...r.body);
+        if (st.error === undefined) after.push(...st.body.map(statusFromWire));
+      }
+    });
+    const refusals = body.filter((l) => l.startsWith("error: "));
+    for (const l of refusals) ctx.io.err(l);
+    for (const s of uniqueByName(after)) {
+      if (!FAILED_STATES.has(s.state) || s.fail_reason === "" || s.stop_time === null || s.stop_time < since) continue;
+      if (refusals.some((l) => l.includes(`'${s.name}'`))) continue;
+      ctx.io.err(say.cannotStart(s.name, s.fail_reason));
+      failed = true;
+    }
     return failed ? EXIT.daemon : EXIT.ok;
   };
 }
@@ -88,11 +159,15 @@ const handlers: Record<CommandName, Handler> = {
     // Look up the zone and the terminal while the daemon answers (~1.5 ms saved).
     const zone = inv.json ? null : quiet(ctx.io.utcOffset());
     const colour = inv.json ? null : quiet(ctx.io.colour());
-    const { list, failed } = await statuses(inv, ctx);
-    if (inv.json) ctx.io.out(json(list));
+    // The plain form sends what the original client sent, one request per
+    // svcref (the reason is in the status line); -l asks for the [ext] info too.
+    const { list, infos, failed } = inv.long ? await statusesWithInfo(inv, ctx) : { ...(await statuses(inv, ctx)), infos: undefined };
+    // --json keeps the eight wire fields; --json -l adds the info record's
+    if (inv.json) ctx.io.out(json(infos ? list.map((s) => ({ ...s, ...infos.get(s.name) })) : list));
     else if (list.length > 0) {
       const clock = { nowMs: ctx.io.now(), offset: needsClock(list) ? await zone! : () => 0 };
-      ctx.io.out(statusText(list, clock, await colour!));
+      const c = await colour!;
+      ctx.io.out(infos ? list.map((s) => statusLong(s, infos.get(s.name) ?? null, clock, c)).join("\n") : statusText(list, clock, c));
     }
     return failed ? EXIT.daemon : EXIT.ok;
   },

@@ -38,6 +38,8 @@ export const say = {
   /** `load` stopped at a statement the daemon refused */
   loadError: (file: string, line: number, m: string) => `${file}:${line}: ${m}`,
   internal: (m: string) => `cfkctl: internal error: ${m}`,
+  /** start/restart/up: the service could not be spawned (reason from its status) */
+  cannotStart: (name: string, reason: string) => `error: cannot start ${name}: ${reason}`,
 } as const;
 
 export const usageError = (m: string) => new CliError("usage", say.usage(m));

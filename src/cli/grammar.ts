@@ -22,10 +22,12 @@ export type CommandSpec = {
   readonly summary: string;
   /** takes `-n N` and `-f` (tail) */
   readonly tailOptions?: true;
+  /** takes `-l` (status: the long form) */
+  readonly longOption?: true;
 };
 
 export const COMMANDS = {
-  status: { arity: "refs", summary: "state of services, with how long ago they started or stopped" },
+  status: { arity: "refs", summary: "state of services, with how long ago they started or stopped, why they failed, how often cfkd restarted them; -l adds pid, cmd, tags, memory and CPU", longOption: true },
   start: { arity: "refs1", summary: "start services (error if already up)" },
   stop: { arity: "refs1", summary: "stop services (error if already down)" },
   restart: { arity: "refs1", summary: "stop services if up, then start them" },
@@ -66,6 +68,8 @@ export type Invocation = {
   lines?: number;
   /** tail -f */
   follow: boolean;
+  /** status -l */
+  long?: boolean;
 };
 
 /** Parse tail's -n value: a non-negative integer. */

@@ -9,6 +9,7 @@ Service references (svcref):
 Examples:
   cfkctl status                        every service: state, since when
   cfkctl status @web db                services tagged web, and db
+  cfkctl status -l web1                pid, uptime, restarts, cmd, memory, CPU
   cfkctl start @web                    start all services tagged web
   cfkctl restart all
   kill -9 $(cfkctl pid svc1)           cfkd notices and restarts svc1
@@ -57,9 +58,18 @@ COMMANDS
                          (ended abnormally), fatal (could not start),
                          backoff (could not start, will try again). Coloured
                          when the output is a terminal (not with NO_COLOR).
+                         For fail, fatal and backoff the reason follows the
+                         date, after two spaces:
+                           fatal    web1    4 seconds ago (...)  cwd /srv/app: no such directory
+  status -l [svcref...]  The long form: the same line, then pid, uptime,
+                         restarts (starts cfkd made on its own since the
+                         service was declared), the last failure, cmd, tags,
+                         proxy, and the memory and CPU of its processes.
+                         --json status -l adds these to the JSON records.
   start | stop | restart | up | down | destroy svcref...
                          Nothing on success; 'error: MESSAGE' and exit 1 when
-                         cfkd refuses. up/down are quiet when already so;
+                         cfkd refuses, or when start/restart/up could not
+                         spawn the program ('error: cannot start NAME: WHY'). up/down are quiet when already so;
                          start/stop are not. destroy forgets the services
                          once they are down.
   pid NAME               The pid alone, for kill -9 $(cfkctl pid NAME); prints

@@ -68,14 +68,16 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       });
       c.option("-f, --follow", "keep printing new lines until Ctrl-C");
     }
+    if ("longOption" in spec) c.option("-l, --long", "the long form: pid, uptime, restarts, cmd, tags, memory and CPU of each service's processes");
     c.action(() => {
       const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string }>();
-      const o = c.opts<{ lines?: number; follow?: boolean }>();
+      const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean }>();
       const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
       if (g.address !== undefined) inv.address = g.address;
       if (g.basedir !== undefined) inv.basedir = g.basedir;
       if (g.authTokenFile !== undefined) inv.authTokenFile = g.authTokenFile;
       if (o.lines !== undefined) inv.lines = o.lines;
+      if (o.long === true) inv.long = true;
       result = inv;
     });
   }

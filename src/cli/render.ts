@@ -3,7 +3,7 @@
  * (SPEC §9): the original client's human formats, or JSON for scripts.
  * Pure: every function returns the text to print (no trailing newline).
  */
-import { byName, type DescRecord, type ProxyStatusRecord, type StatusRecord } from "../protocol/status.ts";
+import { byName, type DescRecord, type InfoRecord, type ProxyStatusRecord, type StatusRecord } from "../protocol/status.ts";
 import type { TailRecord } from "../protocol/tail.ts";
 import type { UtcOffset } from "./localtime.ts";
 import { localDate, relativeTime } from "./time.ts";
@@ -34,11 +34,78 @@ function lastEvent(s: StatusRecord): number | null {
   return s.start_time ?? s.stop_time;
 }
 
-/** `%-8s %-20s %15s (%s)`, or `%-8s %-30s` without a time. */
-export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when = whenText): string {
+/** The states whose line says why (the fail_reason). */
+const FAILED = new Set(["fail", "fatal", "backoff"]);
+
+/**
+ * `%-8s %-20s %15s (%s)`, or `%-8s %-30s` without a time — the original's
+ * columns, which scripts cut on — then, after two spaces, what the original
+ * hid: why it failed (fail, fatal, backoff) and how often cfkd restarted it.
+ */
+export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when = whenText, info?: InfoRecord | null): string {
   const t = lastEvent(s);
-  if (t === null) return `${state(s.state, 8, colour)} ${s.name.padEnd(30)}`;
-  return `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${when(t, clock)}`;
+  const head = t === null ? `${state(s.state, 8, colour)} ${s.name.padEnd(30)}` : `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${when(t, clock)}`;
+  const extra = statusExtra(s, info);
+  return extra === "" ? head : `${head}  ${extra}`;
+}
+
+/** `reason; restarts: N; adopted`, each part only when it says something. */
+function statusExtra(s: StatusRecord, info: InfoRecord | null | undefined): string {
+  const parts: string[] = [];
+  if (FAILED.has(s.state) && s.fail_reason !== "") parts.push(s.fail_reason);
+  if (info && info.restarts > 0) parts.push(`restarts: ${info.restarts}`);
+  if (info?.adopted) parts.push("adopted");
+  return parts.join("; ");
+}
+
+/** `1d 2h`, `3h 4m`, `5m 6s`, `7s`: two units at most. */
+export function duration(secs: number): string {
+  const units: [string, number][] = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]];
+  let rest = Math.max(0, Math.floor(secs));
+  const parts: string[] = [];
+  for (const [u, n] of units) {
+    if (parts.length === 2) break;
+    const q = Math.floor(rest / n);
+    rest -= q * n;
+    if (q > 0 || parts.length > 0 || u === "s") parts.push(`${q}${u}`);
+  }
+  return parts.slice(0, 2).join(" ");
+}
+
+/** Keys of an info record that the long form shows in its own words. */
+const SHOWN = new Set(["name", "restarts", "uptime", "adopted", "cmd", "tags", "processes", "rss_kib", "cpu_secs", "last_failure", "last_failure_at"]);
+
+/**
+ * `status -l`: the short line, then indented facts: pid, uptime, restarts,
+ * why, cmd, tags, proxy, memory and CPU of its processes, and whatever else
+ * a newer cfkd reports (key: value), so new facts show without a new cfkctl.
+ */
+export function statusLong(s: StatusRecord, info: InfoRecord | null, clock: Clock, colour: boolean): string {
+  const pad = " ".repeat(9);
+  const lines = [statusLine(s, clock, colour, whenText, info)];
+  const head: string[] = [];
+  if (s.pid !== null) head.push(`pid ${s.pid}`);
+  if (info?.uptime !== null && info?.uptime !== undefined) head.push(`up ${duration(info.uptime)}`);
+  if (info) head.push(`restarts ${info.restarts}`);
+  if (info?.adopted) head.push("adopted after a crash of cfkd");
+  if (head.length > 0) lines.push(pad + head.join(", "));
+  if (s.fail_reason !== "") lines.push(`${pad}why: ${s.fail_reason}`);
+  else if (info?.last_failure !== undefined && info.last_failure_at !== undefined) {
+    lines.push(`${pad}last failure: ${info.last_failure}, ${duration(clock.nowMs / 1000 - info.last_failure_at)} ago`);
+  }
+  const cmd = s.running_cmd || info?.cmd || "";
+  if (cmd !== "") lines.push(`${pad}cmd: ${cmd}`);
+  if (info?.tags && info.tags.length > 0) lines.push(`${pad}tags: ${info.tags.join(", ")}`);
+  if (s.proxy !== "") lines.push(`${pad}proxy: ${s.proxy}`);
+  if (info?.processes !== undefined) {
+    const n = info.processes.length;
+    const mib = ((info.rss_kib ?? 0) / 1024).toFixed(1);
+    lines.push(`${pad}memory ${mib} MiB, cpu ${(info.cpu_secs ?? 0).toFixed(2)} s in ${n} process${n === 1 ? "" : "es"} (${info.processes.join(" ")})`);
+  }
+  for (const [k, v] of Object.entries(info ?? {})) {
+    if (!SHOWN.has(k) && v !== null && v !== undefined && v !== "") lines.push(`${pad}${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+  }
+  return lines.join("\n");
 }
 
 /** `%15s (%s)`: how long ago, and the local date. */
@@ -49,7 +116,7 @@ function whenText(t: number, clock: Clock): string {
 /** Now, and the local zone. */
 export type Clock = { nowMs: number; offset: UtcOffset };
 
-export function statusText(list: readonly StatusRecord[], clock: Clock, colour: boolean): string {
+export function statusText(list: readonly StatusRecord[], clock: Clock, colour: boolean, infos?: ReadonlyMap<string, InfoRecord>): string {
   // Services started together share their second: format each time once.
   const seen = new Map<number, string>();
   const when = (t: number, c: Clock) => {
@@ -57,7 +124,7 @@ export function statusText(list: readonly StatusRecord[], clock: Clock, colour: 
     if (w === undefined) seen.set(t, (w = whenText(t, c)));
     return w;
   };
-  return list.map((s) => statusLine(s, clock, colour, when)).join("\n");
+  return list.map((s) => statusLine(s, clock, colour, when, infos?.get(s.name))).join("\n");
 }
 
 /** Does any record show a time (and so need the local zone)? */

@@ -173,7 +173,7 @@ export class Console {
           return;
         }
         self.conns.add(s);
-        self.opts.log.event("info", `new connection to admin from ${s.data.peer}`);
+        self.opts.log.event("debug", `new connection to admin from ${s.data.peer}`);
       },
       data(s: Socket<Conn>, chunk: Buffer) {
         const c = s.data;
@@ -195,7 +195,7 @@ export class Console {
         s.data.out = [];
         s.data.stuck?.();
         s.data.stopFollow?.();
-        if (self.conns.delete(s)) self.opts.log.event("info", "Console connection closed");
+        if (self.conns.delete(s)) self.opts.log.event("debug", "Console connection closed");
       },
       error(s: Socket<Conn>, err: Error) {
         self.opts.log.event("error", `Console connection error: ${err.message}`);
@@ -222,7 +222,7 @@ export class Console {
       }
       const req = parseRequest(line);
       if (req.kind === "exit") {
-        this.opts.log.event("info", "Console exiting");
+        this.opts.log.event("debug", "Console exiting");
         return this.endWhenFlushed(s);
       }
       const reply = this.answer(c, req);

@@ -6,7 +6,7 @@
 import type { Request } from "../protocol/request.ts";
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { descToWire, proxyStatusToWire } from "../protocol/status.ts";
+import { descToWire, infoToWire, proxyStatusToWire } from "../protocol/status.ts";
 import { setProp } from "./service/props.ts";
 import type { Service } from "./service/service.ts";
 import { alreadyThere } from "./service/machine.ts";
@@ -27,7 +27,7 @@ export type ControllerWorld = RegistryWorld & {
 export type Session = { readonly readonly: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -188,6 +188,11 @@ export class Controller {
     },
     status: (a) => this.query(a, (s) => s.statusLine()),
     desc: (a) => this.query(a, (s) => descToWire(s.desc())),
+    // [ext] `info [-l] [SEL]`: restarts, uptime (and with -l cmd, tags, processes, memory, CPU), one JSON object per service
+    info: (a) => {
+      const long = a[0] === "-l";
+      return this.query(long ? a.slice(1) : a, (s) => infoToWire(s.info(long)));
+    },
     pids: (a) => this.query(a, pidsLine),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),

@@ -85,3 +85,48 @@ export function proxyStatusFromWire(line: string): ProxyStatusRecord {
   const [name = "", status = "", pid = ""] = line.split("\t");
   return { name, status, pid: parseNum(pid) };
 }
+
+/**
+ * [ext] `command info [-l] [SEL]`: what the 8-field status line cannot carry
+ * without breaking the original client — one JSON object per service, by
+ * name. Fields may be added (never renamed); readers keep what they do not
+ * know. The original cfkd answers `unknown command 'info'`, and cfkctl then
+ * shows what the status line alone says.
+ */
+export type InfoRecord = {
+  name: string;
+  /** starts cfkd made on its own (respawns, backoff retries) since the service was declared */
+  restarts: number;
+  /** seconds since the current process started, null when down */
+  uptime: number | null;
+  /** the last abnormal end (a fail_reason) and when, epoch secs; kept after the next start */
+  last_failure?: string;
+  last_failure_at?: number;
+  /** set when cfkd found the process alive after a crash of its predecessor (docs/crash-survival.md) */
+  adopted?: boolean;
+  /** with -l: the declared command, tags, and what the service's processes use */
+  cmd?: string;
+  tags?: string[];
+  /** with -l: pids of the service's processes (its process group, or the pid alone) */
+  processes?: number[];
+  /** with -l: resident memory of those processes, KiB */
+  rss_kib?: number;
+  /** with -l: CPU time used by those processes, seconds */
+  cpu_secs?: number;
+  [more: string]: unknown;
+};
+
+export function infoToWire(r: InfoRecord): string {
+  return JSON.stringify(r);
+}
+
+/** Parse an info line; null when it is not one (a reader must not trip on a newer daemon). */
+export function infoFromWire(line: string): InfoRecord | null {
+  try {
+    const o: unknown = JSON.parse(line);
+    if (o === null || typeof o !== "object" || typeof (o as InfoRecord).name !== "string") return null;
+    return o as InfoRecord;
+  } catch {
+    return null;
+  }
+}

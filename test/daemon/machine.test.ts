@@ -338,3 +338,20 @@ describe("proxied services (SPEC §7)", () => {
     expect([s.machine.state, s.machine.failedStarts]).toEqual(["starting", 1]);
   });
 });
+
+describe("restarts and the last failure (issue 13)", () => {
+  test("respawns and backoff retries count; operator starts do not; the last failure outlives the next start", () => {
+    let m = inState("running");
+    m = step(m, E.exit3, cfg, world).machine; // fail, respawned at once
+    expect(m).toMatchObject({ state: "starting", restarts: 1, failReason: "", lastFailure: { reason: "Exited with error 3", at: 1000 } });
+    m = step({ ...m, pid: 42 }, E.exit3, cfg, world).machine; // failed while starting: backoff
+    expect(m).toMatchObject({ state: "backoff", restarts: 1 });
+    m = step(m, E.backoff, cfg, world).machine; // retry
+    expect(m.restarts).toBe(2);
+    m = step({ ...m, pid: 42 }, E.exit0, cfg, world).machine;
+    m = step(m, E.start, cfg, world).machine; // the operator's start
+    expect(m).toMatchObject({ state: "starting", restarts: 2, lastFailure: { reason: "Exited with error 3" } });
+    // a clean stop is no failure
+    expect(step(inState("stopping", { wantDown: true }), E.term, cfg, world).machine.lastFailure).toBeNull();
+  });
+});

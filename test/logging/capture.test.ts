@@ -167,8 +167,9 @@ test("the daemon's own events: connections, starts, exits with reasons, respawns
   await d.ok("command start service once");
   const log = join(d.home, "cfkd.log");
   const text = await waitForText(log, "giving up (fatal)");
-  expect(text).toContain("cfkd - new connection to admin from unix/:");
-  expect(text).toContain("cfkd - Console connection closed");
+  // console connections are DEBUG (issue 13): a monitoring loop must not flood the log
+  expect(text).not.toContain("new connection to admin");
+  expect(text).not.toContain("Console connection closed");
   expect(text).toContain("- INFO 0 cfkd - starting once\n");
   expect(text).toMatch(/\n\d+ ERROR 0 cfkd - child once terminated abnormally: Exited with error 3\n/);
   expect(text).toContain("WARN 0 cfkd - once failed while starting, retrying in");
@@ -177,4 +178,15 @@ test("the daemon's own events: connections, starts, exits with reasons, respawns
   await d.ok("service crash startwait_secs=0.1");
   await d.ok("command start service crash");
   await waitForText(log, "respawning crash (respawn_on_fail)");
+});
+
+test("console connections are logged at DEBUG, so a DEBUG config shows them", async () => {
+  using dir = tempDir();
+  const cfg = join(dir.path, "debug.config");
+  const log = join(dir.path, "debug.log");
+  writeFileSync(cfg, `log4perl.rootLogger=DEBUG, F\nlog4perl.appender.F=Log::Log4perl::Appender::File\nlog4perl.appender.F.filename=${log}\nlog4perl.appender.F.layout=PatternLayout\nlog4perl.appender.F.layout.ConversionPattern=%p %c - %m%n\n`);
+  await using d = await DaemonProcess.start({ args: ["-l", cfg] });
+  await d.ok("command version");
+  const text = await waitForText(log, "Console connection closed");
+  expect(text).toContain("DEBUG cfkd - new connection to admin from unix/:");
 });

@@ -38,6 +38,8 @@ const linux = {
   EADDRINUSE: 98,
   /** bytes of sun_path, including the terminating NUL */
   UNIX_PATH_MAX: 108,
+  /** clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux ABI) */
+  USER_HZ: 100,
 };
 
 const darwin: typeof linux = {
@@ -64,6 +66,7 @@ const darwin: typeof linux = {
   ECONNREFUSED: 61,
   EADDRINUSE: 48,
   UNIX_PATH_MAX: 104,
+  USER_HZ: 100, // no /proc on macOS: unused
 };
 
 /** Platform constants. */

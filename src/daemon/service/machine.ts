@@ -40,6 +40,10 @@ export type Machine = {
   readonly resume: boolean;
   /** `destroy`: forget the service as soon as it is down (a new declaration takes it back) */
   readonly wantGone: boolean;
+  /** starts cfkd made on its own (respawns, backoff retries) since the service was declared */
+  readonly restarts: number;
+  /** the last abnormal end and when (epoch secs); kept after the next start, unlike failReason */
+  readonly lastFailure: { readonly reason: string; readonly at: number } | null;
 };
 
 export type Config = {
@@ -115,6 +119,8 @@ export const initialMachine: Machine = {
   startwaitElapsed: false,
   resume: false,
   wantGone: false,
+  restarts: 0,
+  lastFailure: null,
 };
 
 /** up = starting, running, stopping (SPEC §4) */
@@ -319,7 +325,7 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
     };
   }
   if (t === "backoff" && m.state === "backoff") {
-    const s = start(m, cfg, w, true);
+    const s = start({ ...m, restarts: m.restarts + 1 }, cfg, w, true);
     s.effects.unshift({ kind: "log", level: "info", message: `restarting ${cfg.name} [attempt: ${m.failedStarts + 1}]` });
     return s;
   }
@@ -365,7 +371,7 @@ function failed(m: Machine, cfg: Config, w: World, reason: string, effects: Effe
 
 /** Start again after an exit nobody asked for, saying so. */
 function respawn(m: Machine, cfg: Config, w: World, why: string): Step {
-  const s = start(m, cfg, w, false);
+  const s = start({ ...m, restarts: m.restarts + 1 }, cfg, w, false);
   s.effects.unshift({ kind: "log", level: "info", message: `respawning ${cfg.name} (${why})` });
   return s;
 }
@@ -378,7 +384,8 @@ function afterDown(before: Machine, cfg: Config, w: World, s: Step): Step {
 
 /** Enter a down state. */
 function settle(m: Machine, state: ServiceState, w: World, effects: Effect[], wantDown: boolean): Step {
-  const machine: Machine = { ...m, state, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown };
+  const failure = state !== "stopped" && m.failReason !== "" ? { reason: m.failReason, at: w.now } : m.lastFailure;
+  const machine: Machine = { ...m, state, lastFailure: failure, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown };
   return { machine, effects: [...effects, { kind: "down" }] };
 }
 

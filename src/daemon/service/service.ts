@@ -12,7 +12,8 @@ import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
-import { statusToWire, type StatusRecord, type DescRecord, type ServiceState } from "../../protocol/status.ts";
+import { statusToWire, type StatusRecord, type DescRecord, type InfoRecord, type ServiceState } from "../../protocol/status.ts";
+import { usage } from "../os/procfs.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { SIGKILL, type Signals } from "../os/signals.ts";
@@ -136,6 +137,27 @@ export class Service {
   }
 
   private wire: { m: Machine; proxy: string; cmd: string; line: string } | null = null;
+
+  /** [ext] What the status line cannot carry (`command info`); `long` adds the costly facts. */
+  info(long: boolean): InfoRecord {
+    const m = this.m;
+    const up = isUp(m.state) && m.startTime !== null;
+    const r: InfoRecord = { name: this.name, restarts: m.restarts, uptime: up ? Math.max(0, this.world.clock.nowSecs() - m.startTime!) : null };
+    if (m.lastFailure !== null) {
+      r.last_failure = m.lastFailure.reason;
+      r.last_failure_at = m.lastFailure.at;
+    }
+    if (!long) return r;
+    r.cmd = cmdText(this.props.cmd);
+    r.tags = this.props.tags;
+    const u = m.pid !== null && this.current ? usage(m.pid, this.current.groupLeader) : null;
+    if (u !== null) {
+      r.processes = u.processes;
+      r.rss_kib = u.rssKib;
+      r.cpu_secs = u.cpuSecs;
+    }
+    return r;
+  }
 
   desc(): DescRecord {
     return { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: this.proxyText(), cmd: cmdText(this.props.cmd) };

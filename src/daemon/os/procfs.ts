@@ -1,0 +1,95 @@
+/**
+ * What /proc says about a process: its start time (the identity that, with
+ * the pid, no other process can share), its process group, and what a group
+ * of processes uses. Linux only; elsewhere every answer is "unknown" (null),
+ * and what depends on it (adoption after a crash, memory and CPU in
+ * `status -l`) is simply not offered.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { C } from "./libc.ts";
+
+export type ProcStat = {
+  /** state letter: R, S, D, Z (zombie), T, … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** utime + stime, seconds */
+  cpuSecs: number;
+  /** start time after boot, in clock ticks: the process's identity with its pid */
+  startTicks: string;
+};
+
+/** /proc/PID/stat, parsed; null when the process is gone (or there is no /proc). */
+export function procStat(pid: number): ProcStat | null {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return null;
+  }
+  // comm may hold spaces and parentheses: the fields start after the last ')'
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  if (f.length < 20) return null;
+  return {
+    state: f[0]!,
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    cpuSecs: (Number(f[11]) + Number(f[12])) / C.USER_HZ,
+    startTicks: f[19]!,
+  };
+}
+
+/** The start time of a live (not zombie) process, or null. */
+export function startTicks(pid: number): string | null {
+  const st = procStat(pid);
+  return st === null || st.state === "Z" || st.state === "X" ? null : st.startTicks;
+}
+
+/** Is `pid` still the very process that started at `ticks` (and not a zombie)? */
+export function sameProcess(pid: number, ticks: string): boolean {
+  return startTicks(pid) === ticks;
+}
+
+function rssKib(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+export type Usage = { processes: number[]; rssKib: number; cpuSecs: number };
+
+/**
+ * What a service's processes use: its process group when it leads one (the
+ * `sh -c` case and every worker it forks), else the pid alone. Scans /proc:
+ * asked for by `status -l` only, never on the everyday path.
+ */
+export function usage(pid: number, groupLeader: boolean): Usage | null {
+  const pids: number[] = [];
+  if (groupLeader) {
+    let entries: string[];
+    try {
+      entries = readdirSync("/proc");
+    } catch {
+      return null;
+    }
+    for (const e of entries) {
+      const p = Number(e);
+      if (!Number.isInteger(p)) continue;
+      const st = procStat(p);
+      if (st !== null && st.pgrp === pid && st.state !== "Z") pids.push(p);
+    }
+  } else if (procStat(pid) !== null) pids.push(pid);
+  if (pids.length === 0) return null;
+  pids.sort((a, b) => a - b);
+  let rss = 0;
+  let cpu = 0;
+  for (const p of pids) {
+    rss += rssKib(p);
+    cpu += procStat(p)?.cpuSecs ?? 0;
+  }
+  return { processes: pids, rssKib: rss, cpuSecs: Math.round(cpu * 100) / 100 };
+}
