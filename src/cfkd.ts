@@ -2,7 +2,7 @@
  * cfkd, the supervisor daemon: command line, signals and exit codes.
  * Everything else lives in daemon/.
  */
-import { Command, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { startDaemon, type Daemon } from "./daemon/daemon.ts";
@@ -10,6 +10,7 @@ import { StartError } from "./daemon/os/home.ts";
 import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.ts";
 import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
+import { CFKD_MANUAL } from "./daemon/manual.ts";
 
 const program = new Command("cfkd")
   .description("ControlFreak supervisor daemon: starts, watches and restarts your services")
@@ -25,6 +26,9 @@ const program = new Command("cfkd")
   .addOption(new Option("-m, --man", "print the full manual"))
   .version(VERSION, "--version", "print the version")
   .helpOption("-h, --help", "print this help")
+  // usage errors: `cfkd: …` and a hint, exit 2 — as cfkctl does (SPEC §9)
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(usage(s.replace(/^error: /, "").trim())) })
   .addHelpText(
     "after",
     `
@@ -46,8 +50,18 @@ USR1 reloads the log config.`,
 // Set when this process is the daemon that `cfkd -d` re-launched.
 const detached = detachedChild(process.env);
 
+/** A usage error's stderr line. */
+function usage(message: string): string {
+  return `cfkd: ${message} (see cfkd --help)\n`;
+}
+
 async function main(): Promise<number> {
-  program.parse(process.argv);
+  try {
+    program.parse(process.argv);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return e.exitCode === 0 ? 0 : 2; // help and version: 0; the error is printed already
+  }
   const o = program.opts<{
     home: string;
     address?: string;
@@ -61,7 +75,7 @@ async function main(): Promise<number> {
     maxConnections: string;
   }>();
   if (o.man) {
-    program.outputHelp();
+    process.stdout.write(CFKD_MANUAL);
     return 0;
   }
   const home = resolve(o.home);
@@ -70,12 +84,12 @@ async function main(): Promise<number> {
   const maxConnections = Number(o.maxConnections);
   for (const a of [address, readonlyAddress]) {
     if (a?.kind === "error") {
-      process.stderr.write(`cfkd: ${a.message}\n`);
+      process.stderr.write(usage(a.message));
       return 2;
     }
   }
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    process.stderr.write(`cfkd: --max-connections must be a positive integer\n`);
+    process.stderr.write(usage("--max-connections must be a positive integer"));
     return 2;
   }
   if (o.daemon && !detached) {

@@ -12,6 +12,7 @@ import type { Io } from "./io.ts";
 import { statements } from "./load.ts";
 import { descText, json, needsClock, pidsText, proxyText, statusLong, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
+import { explainStatement } from "../protocol/properties.ts";
 import { tail } from "./tail.ts";
 
 export type Context = {
@@ -29,7 +30,7 @@ async function perSelector(conn: Connection, io: Io, command: string, refs: stri
   for (const sel of selectors(refs)) {
     const r = await conn.request(`command ${command} ${sel}`);
     if (r.error !== undefined) {
-      io.err(say.daemonError(r.error));
+      io.err(say.selectorError(sel, r.error));
       failed = true;
     } else body.push(...r.body);
   }
@@ -126,7 +127,7 @@ function startAction(verb: string): Handler {
       for (const sel of selectors(inv.args)) {
         const [r, st] = await Promise.all([c.request(`command ${verb} ${sel}`), c.request(`command status ${sel}`)]);
         if (r.error !== undefined) {
-          ctx.io.err(say.daemonError(r.error));
+          ctx.io.err(say.selectorError(sel, r.error));
           failed = true;
           continue;
         }
@@ -239,7 +240,7 @@ const handlers: Record<CommandName, Handler> = {
     return withConnection(ctx, async (c) => {
       for (const st of list) {
         const r = await c.request(st.text);
-        if (r.error !== undefined) throw new CliError("daemon", say.loadError(name, st.line, r.error));
+        if (r.error !== undefined) throw new CliError("daemon", say.loadError(name, st.line, explainStatement(st.text, r.error)));
         for (const l of r.body) if (l.startsWith("error: ")) ctx.io.err(say.loadError(name, st.line, l.slice(7)));
       }
       return EXIT.ok;

@@ -3,6 +3,9 @@
  * that wording and exit codes (SPEC §9) cannot drift between commands.
  */
 
+/** The original cfkd's words when a selector matches no service (SPEC §3.5). */
+const NO_VALID_SERVICE = "Couldn't find a valid service. bailing.";
+
 /** SPEC §9 exit codes. */
 export const EXIT = { ok: 0, daemon: 1, usage: 2, unreachable: 3 } as const;
 
@@ -29,6 +32,16 @@ export class CliError extends Error {
 export const say = {
   /** the daemon answered `ERROR: <msg>` (the original client's wording) */
   daemonError: (m: string) => `error: ${m}`,
+  /**
+   * The daemon refused a request about one selector: the original's
+   * `Couldn't find a valid service. bailing.` becomes which reference
+   * matched nothing; anything else is said as the daemon said it.
+   */
+  selectorError: (sel: string, m: string) => {
+    if (m !== NO_VALID_SERVICE) return `error: ${m}`;
+    const ref = sel.startsWith("service ") ? sel.slice(8) : sel.startsWith("tag ") ? `@${sel.slice(4)}` : sel;
+    return `error: no service matches '${ref}'`;
+  },
   unreachable: (address: string, reason: string) =>
     `cfkctl: cannot reach the daemon (${reason}): is cfkd running? tried ${address}; start it with "cfkd -d"`,
   connectionLost: (address: string) => `cfkctl: the connection to cfkd at ${address} closed before it answered`,

@@ -21,6 +21,8 @@ Examples:
   cfkctl --json status | jq '.[] | select(.state != "running") | .name'
   cfkctl --address 127.0.0.1:7000 status    a cfkd listening on TCP
 
+Properties of services, sockets and proxies: cfkctl help properties
+
 Exit codes: 0 success, 1 cfkd answered an error, 2 usage error,
 3 cfkd cannot be reached. More: cfkctl --man`;
 

@@ -9,6 +9,7 @@ import { COMMANDS, parseLines, type CommandName, type Invocation } from "./gramm
 import { MANUAL, EXAMPLES } from "./help.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { VERSION } from "../version.ts";
+import { propertiesText } from "../protocol/properties.ts";
 
 export type Output = { out(text: string): void; err(text: string): void };
 
@@ -18,6 +19,10 @@ export type Output = { out(text: string): void; err(text: string): void };
  * errors, already printed, are thrown as a CliError with an empty message.
  */
 export function parseWithCommander(argv: readonly string[], io: Output): Invocation | number {
+  if (argv.length === 2 && argv[0] === "help" && argv[1] === "properties") {
+    io.out(propertiesText()); // a topic, not a command: from the property table
+    return EXIT.ok;
+  }
   let result: Invocation | undefined;
   const strip = (s: string) => s.replace(/\n$/, "");
   const program = new Command("cfkctl")
@@ -31,7 +36,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     .option("-m, --man", "print the full manual")
     .version(VERSION, "--version", "print cfkctl's own version (the daemon's: cfkctl version)")
     .helpOption("-h, --help", "print this help")
-    .helpCommand("help [command]", "help for a command")
+    .helpCommand("help [command]", "help for a command; 'help properties' lists every service, socket and proxy property")
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({

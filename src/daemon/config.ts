@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import type { Controller } from "./controller.ts";
 import { StartError } from "./os/home.ts";
 import { parseRequest, cleanLine } from "../protocol/request.ts";
+import { explainStatement } from "../protocol/properties.ts";
 
 /** `-c FILE`: run each statement; the first error aborts start-up with file:line. */
 export function loadConfig(controller: Controller, file: string): void {
@@ -22,6 +23,7 @@ export function loadConfig(controller: Controller, file: string): void {
     const line = lines[i]!.replaceAll("${BASE}", base);
     if (cleanLine(line) === "") continue;
     const reply = controller.execute(parseRequest(line));
-    if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${reply.error}`);
+    // the wire's words, and which property and what it allows (src/protocol/properties.ts)
+    if (reply.error !== undefined) throw new StartError(`${file}:${i + 1}: ${explainStatement(line, reply.error)}`);
   }
 }

@@ -68,7 +68,9 @@ describe("against a real cfkd", () => {
 
   test("exit 1 when cfkd answers an error, with its message on stderr", async () => {
     const start = await run(["start", "nosuch"]);
-    expect(start).toMatchObject({ code: 1, out: [], err: ["error: Couldn't find a valid service. bailing."] });
+    // the original's "Couldn't find a valid service. bailing." says which reference (issue 13)
+    expect(start).toMatchObject({ code: 1, out: [], err: ["error: no service matches 'nosuch'"] });
+    expect(await run(["stop", "@nosuchtag"])).toMatchObject({ code: 1, err: ["error: no service matches '@nosuchtag'"] });
     expect(await run(["status", "nosuch"])).toMatchObject({ code: 1, err: ["error: unknown service 'nosuch'"] });
     expect(await run(["pid", "nosuch"])).toMatchObject({ code: 1, err: ["error: unknown service 'nosuch'"] });
     await run(["load", "-"], { stdin: "service idle cmd=sleep 100\n" });
@@ -145,6 +147,9 @@ describe("load", () => {
     expect((await run(["list"])).out).toContain("b2");
     expect((await run(["list"])).out).not.toContain("after");
 
+    // the detail the wire leaves out: which property, what it allows
+    const bad = await run(["load", "-"], { stdin: "service b4 cmd=true\nservice b4 respawn_on_fail=maybe\n" });
+    expect(bad).toMatchObject({ code: 1, err: ["stdin:2: respawn_on_fail: invalid value 'maybe' (expected 0 or 1)"] });
     const stdin = await run(["load", "-"], { stdin: "service b3 cmd=true\nnonsense here\n" });
     expect(stdin).toMatchObject({ code: 1, err: ["stdin:2: unknown command 'nonsense'"] });
   });

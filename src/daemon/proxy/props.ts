@@ -20,6 +20,9 @@ const setters = {
   noauto: parsed<ProxyProps, "noauto">("noauto", parseBool),
 };
 
+/** Names of every proxy property (the docs' table must list each). */
+export const PROXY_PROPERTY_NAMES = Object.keys(setters);
+
 /** Set one proxy property; `value` null means unset (back to the default). */
 export function setProxyProp(p: ProxyProps, prop: string, value: string | null): SetResult {
   return applyProp<ProxyProps>(setters, defaultProxyProps, p, prop, value, envField);

@@ -63,6 +63,9 @@ const setters: Record<string, Setter> = {
   nonblocking: parsed("nonblocking", parseBool),
 };
 
+/** Names of every socket property (the docs' table must list each: test/build/properties-doc.test.ts). */
+export const SOCKET_PROPERTY_NAMES = Object.keys(setters);
+
 /** Set one property; `value` null means unset (back to the default). */
 export function setSocketProp(p: SocketProps, prop: string, value: string | null): SetResult {
   return applyProp(setters, defaultSocketProps, p, prop, value);

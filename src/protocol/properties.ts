@@ -1,0 +1,189 @@
+/**
+ * What every service, socket and proxy property is, for people: its type,
+ * default, the values it allows and what it means. This table is the source
+ * of docs/properties.md (generated: `npx bun build/properties-doc.ts`), of
+ * `cfkctl help properties`, and of the detail in `load` / `cfkd -c` errors
+ * (`stdin:2: respawn_on_fail: invalid value 'maybe' (expected 0 or 1)`).
+ * test/build/properties-doc.test.ts fails when a property the daemon accepts
+ * has no entry here, or when the generated page is out of date.
+ *
+ * Adding a property: its setter (daemon/…/props.ts), a line here, then
+ * `npx bun build/properties-doc.ts` to regenerate the page.
+ */
+import { parseRequest, type DeclTarget } from "./request.ts";
+
+export type PropertyDoc = {
+  /** the kind of value, in a few words */
+  readonly type: string;
+  /** the default, as text ("—" for none) */
+  readonly default: string;
+  /** what a valid value looks like: goes after "expected" in errors */
+  readonly expected: string;
+  /** what it does, one or two sentences (Markdown) */
+  readonly meaning: string;
+  /** not in ControlFreak 1.0 */
+  readonly ext?: boolean;
+};
+
+const BOOL = "0 or 1";
+const boolDoc = (dflt: 0 | 1, meaning: string, ext = false): PropertyDoc => ({
+  type: "boolean (`1 true on enabled yes` / `0 false off disabled no`)",
+  default: String(dflt),
+  expected: BOOL,
+  meaning,
+  ...(ext ? { ext } : {}),
+});
+const SECS = "a number of seconds ≥ 0 (fractions allowed, at most a year)";
+
+const cmd: PropertyDoc = {
+  type: "string, or JSON array of strings",
+  default: "—",
+  expected: 'a command line, or a JSON array of strings such as ["sleep","10"]',
+  meaning:
+    "What to run. A JSON array is exec'd as it is. A string with shell syntax (a metacharacter such as `$ & ; | < > *` or quotes, or a newline) runs under `/bin/sh -c`; any other string is split on whitespace and exec'd directly.",
+};
+const desc: PropertyDoc = { type: "one line of text", default: "—", expected: "one line of text", meaning: "A description, shown by `desc`; tabs and newlines are removed." };
+const addEnv: PropertyDoc = {
+  type: "`KEY=VALUE`",
+  default: "—",
+  expected: "KEY=VALUE with a non-empty KEY",
+  meaning: "Adds or replaces one environment variable of the child. Unset (`add_env=`) clears every addition.",
+};
+const env: PropertyDoc = {
+  type: "empty, or JSON object",
+  default: "{}",
+  expected: 'a JSON object of strings, such as {"PORT":"8080"}',
+  meaning: "Replaces all the environment additions at once; empty clears them.",
+  ext: true,
+};
+
+export const SERVICE_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
+  cmd,
+  desc,
+  tags: { type: "`a,b,c`", default: "none", expected: "tag names separated by commas", meaning: "Replaces the service's tag set (`@tag` in cfkctl); whitespace is dropped." },
+  startwait_secs: { type: "number ≥ 0", default: "1", expected: SECS, meaning: "How long `starting` lasts before `running`; an exit before that is a failed start (backoff, then fatal)." },
+  stopwait_secs: { type: "number ≥ 0", default: "2", expected: SECS, meaning: "Grace after the stop signal before SIGKILL to the whole process group." },
+  respawn_on_fail: boolDoc(1, "Start again after an abnormal exit (not 0, not SIGTERM)."),
+  respawn_on_stop: boolDoc(0, "Start again after a clean exit (0 or SIGTERM) that cfkd did not ask for."),
+  respawn_max_retries: { type: "integer ≥ 1", default: "8", expected: "a whole number ≥ 1", meaning: "Failed starts in a row before the service is left `fatal`." },
+  no_new_session: boolDoc(0, "Run in cfkd's session and process group instead of its own (stop then signals the pid alone)."),
+  ignore_stdout: boolDoc(0, "Send stdout to /dev/null instead of the log."),
+  ignore_stderr: boolDoc(0, "Send stderr to /dev/null instead of the log."),
+  tie_stdin_to: { type: "socket name", default: "—", expected: "the name of a declared socket", meaning: "The service's stdin (fd 0) is that listening socket (bound on start if it is not yet)." },
+  add_env: addEnv,
+  env,
+  cwd: { type: "absolute directory", default: "`/` with `-d`, else cfkd's cwd", expected: "an absolute path", meaning: "Working directory of the child; a missing directory fails the start with the reason.", ext: true },
+  user: { type: "user name or id", default: "cfkd's", expected: "a user name or a numeric id", meaning: "Run as this user (and its primary group); only when cfkd runs as root.", ext: true },
+  group: { type: "group name or id", default: "cfkd's", expected: "a group name or a numeric id", meaning: "Run with this group; only when cfkd runs as root.", ext: true },
+  priority: { type: "integer -20..19", default: "0", expected: "a whole number from -20 to 19", meaning: "Nice value of the child.", ext: true },
+  umask: { type: "octal", default: "cfkd's", expected: "an octal mode such as 022", meaning: "Umask of the child.", ext: true },
+  stop_signal: {
+    type: "signal name or number",
+    default: "TERM",
+    expected: "TERM, INT, QUIT, HUP, USR1, USR2, KILL or a number 1-64",
+    meaning: "First signal sent by stop (to the process group unless `no_new_session`).",
+    ext: true,
+  },
+  listen_fds: {
+    type: "`sock1,sock2`",
+    default: "—",
+    expected: "names of declared sockets separated by commas, each once",
+    meaning: "Pass these bound sockets as fds 3, 4, … with `LISTEN_FDS`, `LISTEN_PID`, `LISTEN_FDNAMES` set the systemd way.",
+    ext: true,
+  },
+};
+
+export const SOCKET_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
+  host: { type: "address", default: "—", expected: "an IPv4 or IPv6 literal, 0.0.0.0, ::, localhost, or unix/", meaning: "Address to bind; `unix/` makes `service` a path." },
+  service: { type: "port, /etc/services name, or path", default: "—", expected: "a port 0-65535, a name from /etc/services, or (with host=unix/) an absolute path", meaning: "Port or path; port 0 picks a free port, reported by `sockets` once bound." },
+  listen_qsize: { type: "number or `max`", default: "SOMAXCONN", expected: "a whole number, or max", meaning: "Listen backlog; 0 means the default." },
+  nonblocking: boolDoc(0, "O_NONBLOCK on the shared socket."),
+};
+
+export const PROXY_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
+  cmd,
+  desc,
+  add_env: addEnv,
+  env,
+  noauto: boolDoc(0, "Start the proxy only with `proxyup`; by default it starts with its first service and stops after its last."),
+};
+
+export const PROPERTIES: Readonly<Record<DeclTarget, Readonly<Record<string, PropertyDoc>>>> = {
+  service: SERVICE_PROPERTIES,
+  socket: SOCKET_PROPERTIES,
+  proxy: PROXY_PROPERTIES,
+};
+
+/**
+ * The detail of a refused declaration, for people (not the wire, whose words
+ * are the original's): `respawn_on_fail: invalid value 'maybe' (expected 0 or 1)`.
+ * Null when there is nothing to add.
+ */
+export function explainRefusal(target: DeclTarget, prop: string, value: string | null, error: string): string | null {
+  const table = PROPERTIES[target];
+  if (error === "invalid value" && Object.hasOwn(table, prop)) {
+    return `${prop}: invalid value '${value ?? ""}' (expected ${table[prop]!.expected})`;
+  }
+  // `invalid property 'x'` already names it; the list is in `cfkctl help properties`
+  return null;
+}
+
+/** The error for a refused statement line, with the detail when there is one. */
+export function explainStatement(line: string, error: string): string {
+  const req = parseRequest(line);
+  if (req.kind === "declare") return explainRefusal(req.target, req.prop, req.value, error) ?? error;
+  if (req.kind === "proxyService") return explainRefusal("service", req.prop, req.value, error) ?? error;
+  return error;
+}
+
+/** Markdown tables of every property (docs/properties.md's body). */
+export function propertiesMarkdown(): string {
+  const esc = (s: string) => s.replaceAll("|", "\\|");
+  const table = (t: Readonly<Record<string, PropertyDoc>>) =>
+    [
+      "| property | value | default | meaning |",
+      "|---|---|---|---|",
+      ...Object.entries(t).map(([name, p]) => `| \`${name}\`${p.ext ? " [ext]" : ""} | ${esc(p.type)} | ${esc(p.default)} | ${esc(p.meaning)} |`),
+    ].join("\n");
+  return [
+    "## Service properties",
+    "",
+    "`service NAME PROP=VALUE`",
+    "",
+    table(SERVICE_PROPERTIES),
+    "",
+    "## Socket properties",
+    "",
+    "`socket NAME PROP=VALUE`, then `command bind NAME` (or a service that uses it binds it on start).",
+    "",
+    table(SOCKET_PROPERTIES),
+    "",
+    "## Proxy properties",
+    "",
+    "`proxy NAME PROP=VALUE`; `proxy NAME service SVC PROP=VALUE` declares SVC's property and attaches SVC to the proxy.",
+    "",
+    table(PROXY_PROPERTIES),
+    "",
+  ].join("\n");
+}
+
+/** Plain text for `cfkctl help properties`. */
+export function propertiesText(): string {
+  const block = (title: string, t: Readonly<Record<string, PropertyDoc>>) => {
+    const lines = [title];
+    for (const [name, p] of Object.entries(t)) {
+      const plain = (s: string) => s.replaceAll("`", "");
+      lines.push(`  ${name}${p.ext ? " [ext]" : ""}  (default ${plain(p.default)})`, `      ${plain(p.meaning)}`, `      value: ${p.expected}`);
+    }
+    return lines.join("\n");
+  };
+  return [
+    block("SERVICE PROPERTIES (service NAME PROP=VALUE)", SERVICE_PROPERTIES),
+    "",
+    block("SOCKET PROPERTIES (socket NAME PROP=VALUE)", SOCKET_PROPERTIES),
+    "",
+    block("PROXY PROPERTIES (proxy NAME PROP=VALUE)", PROXY_PROPERTIES),
+    "",
+    "An empty value (PROP=) puts a property back to its default. [ext]: not in ControlFreak 1.0.",
+  ].join("\n");
+}
