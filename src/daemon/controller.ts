@@ -17,6 +17,7 @@ import { tailCommand } from "./tailCommand.ts";
 import type { Changes } from "./changes.ts";
 import { setResultMessage } from "./props-table.ts";
 import { Registry, type RegistryWorld } from "./registry.ts";
+import { dumpStatements } from "./dump.ts";
 
 export type ControllerWorld = RegistryWorld & {
   version: string;
@@ -196,6 +197,8 @@ export class Controller {
     pids: (a) => this.query(a, pidsLine),
     list: (a) => (a.length > 0 ? fail(msg.tooManyArguments("list")) : ok(this.list().map((s) => s.name))),
     version: () => ok([this.world.version]),
+    // [ext] the statements that recreate every declaration (cfkctl save)
+    dump: (a) => (a.length > 0 ? fail(msg.tooManyArguments("dump")) : ok(dumpStatements(this.registry.declared()))),
     proxyup: (a) => this.proxyCommand(a, (p) => (this.shuttingDown ? msg.shuttingDown() : p.up())),
     proxydown: (a) => this.proxyCommand(a, (p) => (p.down(), null)),
     proxystatus: (a) => {

@@ -18,6 +18,7 @@ import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemon
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
 import { loadToken } from "./auth.ts";
 import { VERSION } from "../version.ts";
+import { recover, StateWriter, stateFile, type Recovery } from "./survival.ts";
 
 export type DaemonOptions = {
   home: string;
@@ -43,6 +44,8 @@ export type Daemon = {
   controller: Controller;
   consoles: Console[];
   log: DaemonLog;
+  /** what a cfkd that died on this home left running, and what became of it */
+  recovery: Recovery;
   /** SIGUSR1: reload the log config; false if it was broken (the old one stays) */
   reloadLog(): boolean;
   /** stop every service, close the console, release the lock; idempotent */
@@ -98,8 +101,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       token: address.kind === "tcp" ? token : undefined,
       maxConnections: o.maxConnections ?? 1000,
       log,
-      execute: (req, c) => controller.execute(req, c),
+      execute: (req, c) => {
+        const reply = controller.execute(req, c);
+        // a declaration or an action may change what the state file says
+        if (req.kind !== "command" || !QUERIES.has(req.name)) state.schedule();
+        return reply;
+      },
     });
+  const state = new StateWriter(stateFile(home), controller, log);
   const consoles = [consoleFor(o.address, false)];
   if (o.readonlyAddress) consoles.push(consoleFor(o.readonlyAddress, true));
 
@@ -107,6 +116,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     shutdownPromise ??= (async () => {
       log.event("info", "shutting down");
       await controller.registry.shutdown();
+      state.close(); // a clean end: nothing left for the next cfkd to find
       // the services' last lines are written before anyone may start the next cfkd
       await log.flush();
       // Socket files and lock go before the connections close: a client that
@@ -132,7 +142,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     lock.release();
     throw e;
   }
+  // What a cfkd that died left running (survival.ts): adopted or stopped,
+  // before any request is read (this runs in the same tick as listen).
+  const recovery = recover(stateFile(home), controller, log, o.clock ?? systemClock, o.signals ?? osSignals);
+  controller.changes.subscribe(() => state.schedule());
+  state.schedule();
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
-  return { controller, consoles, log, reloadLog: () => running?.reload() ?? false, shutdown, done };
+  return { controller, consoles, log, recovery, reloadLog: () => running?.reload() ?? false, shutdown, done };
 }
+
+/** Requests that change nothing the state file records. */
+const QUERIES = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "dump"]);

@@ -12,6 +12,7 @@ import type { ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
 import { Changes } from "./changes.ts";
+import type { Declared } from "./dump.ts";
 
 export type RegistryWorld = Omit<ServiceWorld, "onDown" | "onForget" | "onChange"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
@@ -61,6 +62,15 @@ export class Registry {
   serviceProps(name: string) {
     const existing = this.services.get(name);
     return existing ? { ...existing.props } : defaultProps();
+  }
+
+  /** Every declared object, for `command dump` and the state file (dump.ts). */
+  declared(): Declared {
+    return {
+      sockets: this.sockets.list(),
+      proxies: this.proxyList(),
+      services: this.list().map((s) => ({ name: s.name, props: s.props, proxy: s.proxy?.name ?? null })),
+    };
   }
 
   /** Proxies sorted by name. */

@@ -355,3 +355,19 @@ describe("restarts and the last failure (issue 13)", () => {
     expect(step(inState("stopping", { wantDown: true }), E.term, cfg, world).machine.lastFailure).toBeNull();
   });
 });
+
+describe("adoption after a crash of cfkd (issue 13)", () => {
+  test("adopt: a down service runs the found pid and watches it; an up one refuses", () => {
+    const s = step(inState("fatal", { restarts: 2 }), { kind: "adopt", pid: 77, startTime: 500 }, cfg, world);
+    expect(s.machine).toMatchObject({ state: "running", pid: 77, startTime: 500, restarts: 2, failedStarts: 0 });
+    expect(kinds(s.effects)).toEqual(["watch"]);
+    expect(step(inState("running"), { kind: "adopt", pid: 77, startTime: 500 }, cfg, world).effects).toEqual([]);
+  });
+  test("vanished: after a stop it is stopped; otherwise a failure with unknown status, respawned", () => {
+    const stopped = step(inState("stopping", { wantDown: true }), { kind: "vanished", pid: 42 }, cfg, world);
+    expect(stopped.machine.state).toBe("stopped");
+    const failed = step(inState("running"), { kind: "vanished", pid: 42 }, cfg, world);
+    expect(failed.machine).toMatchObject({ state: "starting", restarts: 1, lastFailure: { reason: "Exit status unknown" } });
+    expect(step(inState("running"), { kind: "vanished", pid: 41 }, cfg, world).effects).toEqual([]); // another pid: stale
+  });
+});

@@ -65,3 +65,9 @@ export const osSignals: Signals = {
   send: sendSignal,
   process: (pid, signal, groupLeader) => signalProcess(pid, signal, groupLeader),
 };
+
+/** The name `stop_signal` is written with (`TERM`), or the number when it has none of the allowed names. */
+export function signalName(n: number): string {
+  for (const name of ALLOWED) if (sigs[`SIG${name}`] === n) return name;
+  return String(n);
+}

@@ -77,7 +77,14 @@ export type Event =
   /** `destroy`: stop if active, and forget the service once it is down */
   | { kind: "destroy" }
   /** the service was declared again: a pending destroy is called off */
-  | { kind: "keep" };
+  | { kind: "keep" }
+  /**
+   * [ext] A process of this service that a crashed cfkd left running, found
+   * alive (same pid and start time): it is this service's process now.
+   */
+  | { kind: "adopt"; pid: number; startTime: number }
+  /** an adopted process is gone; no exit status is known (it is not our child) */
+  | { kind: "vanished"; pid: number };
 
 export type Effect =
   | { kind: "spawn" }
@@ -97,7 +104,9 @@ export type Effect =
   /** the service just became down (destroy, restart, shutdown wait on this) */
   | { kind: "down" }
   /** drop the service from the registry (destroyed, and now down) */
-  | { kind: "forget" };
+  | { kind: "forget" }
+  /** watch an adopted process until it is gone (it is not our child: no exit event) */
+  | { kind: "watch"; pid: number };
 
 /** What the world contributes to a step: the time and a random source. */
 export type World = { readonly now: number; readonly random: () => number };
@@ -225,6 +234,20 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
     }
     case "keep":
       return { machine: m.wantGone ? { ...m, wantGone: false } : m, effects: [] };
+    case "adopt":
+      if (isActive(m.state)) return { machine: m, effects: [] };
+      return {
+        machine: { ...initialMachine, restarts: m.restarts, lastFailure: m.lastFailure, state: "running", pid: ev.pid, startTime: ev.startTime },
+        effects: [{ kind: "log", level: "info", message: `adopted ${cfg.name} (pid ${ev.pid}), left running by a cfkd that died` }, { kind: "watch", pid: ev.pid }],
+      };
+    case "vanished":
+      if (ev.pid !== m.pid || !isUp(m.state)) return { machine: m, effects: [] };
+      if (m.wantDown) {
+        const log: Effect = { kind: "log", level: "info", message: `adopted ${cfg.name} is gone` };
+        return afterDown(m, cfg, w, settle(m, "stopped", w, [cancel("startwait"), cancel("stopwait"), log], false));
+      }
+      // its exit status cannot be known: a failure, respawned as any other
+      return afterDown(m, cfg, w, exited(m, cfg, w, null, null));
     case "resume": {
       if (!m.resume || isUp(m.state)) return { machine: m, effects: [] };
       const s = start(m, cfg, w, m.state === "backoff");

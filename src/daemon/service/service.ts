@@ -12,6 +12,7 @@ import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
 import { initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
+import { adoptedDriver, signalAdopted, watchAdopted, type Adoption } from "./adopted.ts";
 import { statusToWire, type StatusRecord, type DescRecord, type InfoRecord, type ServiceState } from "../../protocol/status.ts";
 import { usage } from "../os/procfs.ts";
 import type { Clock } from "../os/clock.ts";
@@ -43,7 +44,10 @@ export class Service {
   private queue: Event[] = [];
   private busy = false;
   /** how the current process was started; null when there is none */
-  private current: { driver: Driver; link: ProxyLink | null; groupLeader: boolean } | null = null;
+  private current: { driver: Driver; link: ProxyLink | null; groupLeader: boolean; adopted?: Adoption } | null = null;
+  /** set by adopt() for the `watch` effect it leads to */
+  private adopting: (Adoption & { cmd: string }) | null = null;
+  private unwatch: (() => void) | null = null;
   private readonly direct: Driver;
   private runningCmd = "";
   private eventPid: number | null = null;
@@ -77,6 +81,24 @@ export class Service {
   /** the proxy the current process runs under (null: none, or direct) */
   get runningUnder(): ProxyLink | null {
     return this.current?.link ?? null;
+  }
+
+  /**
+   * [ext] Take over a process a crashed cfkd left running (survival.ts has
+   * checked its pid and start time). False when the service is busy.
+   */
+  adopt(pid: number, a: Adoption, startTime: number, cmd: string): boolean {
+    this.adopting = { ...a, cmd };
+    this.dispatch({ kind: "adopt", pid, startTime });
+    this.adopting = null;
+    return this.m.pid === pid;
+  }
+
+  /** The current process as the state file records it (direct or adopted only: a proxy's are its own). */
+  get process(): { pid: number; groupLeader: boolean; adopted: Adoption | null } | null {
+    const a = this.current;
+    if (a === null || a.link !== null || this.m.pid === null) return null;
+    return { pid: this.m.pid, groupLeader: a.groupLeader, adopted: a.adopted ?? null };
   }
 
   /** Feed one event; returns the refusal message when the request is refused. */
@@ -143,6 +165,7 @@ export class Service {
     const m = this.m;
     const up = isUp(m.state) && m.startTime !== null;
     const r: InfoRecord = { name: this.name, restarts: m.restarts, uptime: up ? Math.max(0, this.world.clock.nowSecs() - m.startTime!) : null };
+    if (this.current?.adopted) r.adopted = true;
     if (m.lastFailure !== null) {
       r.last_failure = m.lastFailure.reason;
       r.last_failure_at = m.lastFailure.at;
@@ -195,12 +218,24 @@ export class Service {
         return null;
       case "kill":
         // cfkd's own SIGKILL, proxied or not: the proxy's stop was not enough
-        if (this.current && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
+        if (this.current?.adopted && this.m.pid !== null) {
+          if (!signalAdopted(this.m.pid, this.current.adopted, SIGKILL, this.world.signals)) this.queue.push({ kind: "vanished", pid: this.m.pid });
+        } else if (this.current && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
         return null;
       case "reapGroup":
         // Whatever the leader left in its group dies with it: no orphans.
-        if (this.current?.groupLeader) this.world.signals.send(-eff.pid, SIGKILL);
+        // (Not for an adopted one: its leader is gone, the group id is no proof.)
+        if (this.current?.groupLeader && !this.current.adopted) this.world.signals.send(-eff.pid, SIGKILL);
         return null;
+      case "watch": {
+        const a = this.adopting;
+        if (a === null) return null; // only adopt() leads here
+        const adoption: Adoption = { ticks: a.ticks, groupLeader: a.groupLeader };
+        this.current = { driver: adoptedDriver(adoption, this.world.signals), link: null, groupLeader: a.groupLeader, adopted: adoption };
+        this.runningCmd = a.cmd;
+        this.unwatch = watchAdopted(this, eff.pid, adoption, this.world.clock);
+        return null;
+      }
       case "killOrphan":
         if (this.current) this.world.signals.process(eff.pid, SIGKILL, this.current.groupLeader);
         return null;
@@ -223,6 +258,8 @@ export class Service {
       case "refused":
         return eff.message;
       case "down":
+        this.unwatch?.();
+        this.unwatch = null;
         this.eventPid = null;
         this.runningCmd = "";
         this.current = null;

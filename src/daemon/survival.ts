@@ -1,0 +1,209 @@
+/**
+ * [ext] Surviving a crash of cfkd itself (docs/crash-survival.md).
+ *
+ * cfkd records what it runs in `$home/state` — for each process it spawned:
+ * the service, the pid, the process's start time from /proc, whether it
+ * leads its own group, and the statements that declare the service; for
+ * each proxy its pid and start time. The file is rewritten (write to a
+ * temporary file, then rename: never half-written) at the end of every tick
+ * in which a service changed state or a statement ran, and removed at a
+ * clean shutdown.
+ *
+ * A cfkd that starts on a home whose state file is still there knows that
+ * its predecessor died without shutting down (the lock makes sure that
+ * predecessor is gone). For every recorded process it checks that the pid
+ * is alive AND has the recorded start time — a pid alone proves nothing,
+ * it may have been reused by an unrelated process, which is then left
+ * alone. The rule:
+ *   - a service process found alive is ADOPTED: the service (declared by
+ *     `-c`, else declared again from the recorded statements) is `running`
+ *     with that pid; cfkd watches it until it is gone (exit status unknown,
+ *     then respawned per respawn_on_fail) and can stop it as any other;
+ *   - a proxy found alive is STOPPED (SIGTERM to its group, SIGKILL after
+ *     2 s): its pipes died with the old cfkd; its services start again
+ *     through a new proxy when asked.
+ * So nothing runs twice after `start all`, and nothing unrelated is hit.
+ *
+ * Races handled: a crash between a spawn and the next write (the process is
+ * not recorded: it runs on unsupervised, as it did before this feature); a
+ * state file from an older format or garbage (ignored, reported).
+ */
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Controller } from "./controller.ts";
+import type { DaemonLog } from "./logging/types.ts";
+import { serviceStatements } from "./dump.ts";
+import { parseRequest } from "../protocol/request.ts";
+import { cmdText } from "./service/props.ts";
+import { procStat, sameProcess, startTicks } from "./os/procfs.ts";
+import { SIGKILL, SIGTERM, type Signals } from "./os/signals.ts";
+import type { Clock } from "./os/clock.ts";
+
+const VERSION = 1;
+const PROXY_STOP_MS = 2000;
+
+export type RecordedService = {
+  name: string;
+  pid: number;
+  start_ticks: string;
+  group: boolean;
+  /** epoch seconds of the start, as status shows it */
+  started: number;
+  cmd: string;
+  statements: string[];
+};
+export type RecordedProxy = { name: string; pid: number; start_ticks: string };
+export type StateRecord = { version: number; cfkd: number; services: RecordedService[]; proxies: RecordedProxy[] };
+
+export const stateFile = (home: string) => join(home, "state");
+
+/** Keeps `$home/state` up to date with what the controller runs. */
+export class StateWriter {
+  private pending = false;
+  private closed = false;
+  private last = "";
+
+  constructor(
+    private readonly path: string,
+    private readonly controller: Controller,
+    private readonly log: DaemonLog,
+  ) {}
+
+  /** Rewrite the file at the end of this tick (many changes, one write). */
+  schedule(): void {
+    if (this.pending || this.closed) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      if (!this.closed) this.write();
+    });
+  }
+
+  /** What the file says now. */
+  snapshot(): StateRecord {
+    const services: RecordedService[] = [];
+    for (const svc of this.controller.list()) {
+      const p = svc.process;
+      if (p === null) continue;
+      const ticks = p.adopted?.ticks ?? startTicks(p.pid);
+      if (ticks === null) continue; // already gone: its exit is on its way
+      const st = svc.status();
+      services.push({
+        name: svc.name,
+        pid: p.pid,
+        start_ticks: ticks,
+        group: p.groupLeader,
+        started: st.start_time ?? 0,
+        cmd: st.running_cmd || cmdText(svc.props.cmd),
+        statements: serviceStatements({ name: svc.name, props: svc.props, proxy: null }),
+      });
+    }
+    const proxies: RecordedProxy[] = [];
+    for (const p of this.controller.registry.declared().proxies) {
+      const pid = p.pid ?? null;
+      const ticks = pid === null ? null : startTicks(pid);
+      if (pid !== null && ticks !== null) proxies.push({ name: p.name, pid, start_ticks: ticks });
+    }
+    return { version: VERSION, cfkd: process.pid, services, proxies };
+  }
+
+  private write(): void {
+    const text = JSON.stringify(this.snapshot()) + "\n";
+    if (text === this.last) return;
+    try {
+      writeFileSync(`${this.path}.tmp`, text, { mode: 0o600 });
+      renameSync(`${this.path}.tmp`, this.path);
+      this.last = text;
+    } catch (e) {
+      this.log.event("error", `cannot write ${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  /** A clean shutdown: nothing is left running, so nothing to find next time. */
+  close(): void {
+    this.closed = true;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* never written */
+    }
+  }
+}
+
+/** Read a state file; null when there is none or it cannot be understood (said in the log). */
+export function readState(path: string, log: DaemonLog): StateRecord | null {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+  try {
+    const r = JSON.parse(text) as StateRecord;
+    if (r.version !== VERSION || !Array.isArray(r.services) || !Array.isArray(r.proxies)) throw new Error(`unknown format (version ${r.version})`);
+    return r;
+  } catch (e) {
+    log.event("warn", `ignoring ${path}: ${(e as Error).message}`);
+    return null;
+  }
+}
+
+export type Recovery = { adopted: string[]; stopped: string[]; gone: number };
+
+/**
+ * Apply the rule to what a dead cfkd left (see the top of this file). Runs
+ * after `-c` and before the console accepts anyone.
+ */
+export function recover(path: string, controller: Controller, log: DaemonLog, clock: Clock, signals: Signals): Recovery {
+  const out: Recovery = { adopted: [], stopped: [], gone: 0 };
+  const st = readState(path, log);
+  if (st === null) return out;
+  for (const r of st.services) {
+    if (!sameProcess(r.pid, r.start_ticks)) {
+      out.gone++; // exited, or the pid now names another process: leave it alone
+      continue;
+    }
+    if (controller.registry.service(r.name) === undefined) {
+      for (const line of r.statements) {
+        const reply = controller.execute(parseRequest(line));
+        if (reply.error !== undefined) log.event("warn", `re-declaring ${r.name} from ${path}: '${line}': ${reply.error}`);
+      }
+    }
+    const svc = controller.registry.service(r.name);
+    const leader = r.group && procStat(r.pid)?.pgrp === r.pid;
+    if (svc && svc.proxy === null && svc.adopt(r.pid, { ticks: r.start_ticks, groupLeader: leader }, r.started, r.cmd)) {
+      out.adopted.push(r.name);
+    } else {
+      // declared under a proxy now, or busy: it must not run twice
+      stopFound(r.pid, r.start_ticks, leader, clock, signals);
+      out.stopped.push(r.name);
+    }
+  }
+  for (const p of st.proxies) {
+    if (!sameProcess(p.pid, p.start_ticks)) {
+      out.gone++;
+      continue;
+    }
+    stopFound(p.pid, p.start_ticks, procStat(p.pid)?.pgrp === p.pid, clock, signals);
+    out.stopped.push(`proxy ${p.name}`);
+  }
+  const found = out.adopted.length + out.stopped.length;
+  if (found + out.gone > 0) {
+    log.event(
+      "info",
+      `previous cfkd (pid ${st.cfkd}) died leaving ${found} process${found === 1 ? "" : "es"} running: adopted ${out.adopted.length}` +
+        `${out.adopted.length ? ` (${out.adopted.join(", ")})` : ""}, stopped ${out.stopped.length}` +
+        `${out.stopped.length ? ` (${out.stopped.join(", ")})` : ""}; ${out.gone} already gone`,
+    );
+  }
+  return out;
+}
+
+/** SIGTERM, then SIGKILL after PROXY_STOP_MS — each only while the pid is still that process. */
+function stopFound(pid: number, ticks: string, leader: boolean, clock: Clock, signals: Signals): void {
+  if (!sameProcess(pid, ticks)) return;
+  signals.process(pid, SIGTERM, leader);
+  clock.after(PROXY_STOP_MS, () => {
+    if (sameProcess(pid, ticks)) signals.process(pid, SIGKILL, leader);
+  });
+}
