@@ -7,7 +7,7 @@
  */
 import { homedir } from "node:os";
 import { runCli } from "./cli/run.ts";
-import { wantsColour, type Io } from "./cli/io.ts";
+import { wantsColour, writeFileAtomic, type Io } from "./cli/io.ts";
 import { loadUtcOffset } from "./cli/localtime.ts";
 
 const writes: Promise<unknown>[] = [];
@@ -38,6 +38,7 @@ const io: Io = {
   utcOffset: () => loadUtcOffset(process.env, (path) => Bun.file(path).bytes()),
   readFile: (path) => Bun.file(path).text(),
   readStdin: () => Bun.stdin.text(),
+  writeFile: writeFileAtomic,
   onInterrupt(cb) {
     process.on("SIGINT", cb);
     return () => void process.off("SIGINT", cb);

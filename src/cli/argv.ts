@@ -77,5 +77,7 @@ export function arityFits(arity: Arity, n: number): boolean {
       return n >= 1;
     case "one":
       return n === 1;
+    case "opt1":
+      return n <= 1;
   }
 }

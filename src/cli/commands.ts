@@ -247,6 +247,22 @@ const handlers: Record<CommandName, Handler> = {
     });
   },
   tail: (inv, ctx) => tail(inv, ctx),
+  save: async (inv, ctx) => {
+    const r = await withConnection(ctx, (c) => c.request("command dump"));
+    if (r.error !== undefined) throw daemonError(r.error);
+    const file = inv.args[0];
+    const text = r.body.map((l) => `${l}\n`).join("");
+    if (file === undefined || file === "-") {
+      if (text !== "") ctx.io.out(text.slice(0, -1));
+      return EXIT.ok;
+    }
+    try {
+      await ctx.io.writeFile(resolve(ctx.io.cwd, file), `# written by cfkctl save: load with cfkd -c FILE or cfkctl load FILE\n${text}`);
+    } catch (e) {
+      throw new CliError("usage", say.cannotWrite(file, (e as Error).message));
+    }
+    return EXIT.ok;
+  },
 };
 
 /** Run a parsed command line. */

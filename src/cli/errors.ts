@@ -48,6 +48,7 @@ export const say = {
   usage: (m: string) => `cfkctl: ${m} (see cfkctl --help)`,
   badAddress: (m: string) => `cfkctl: ${m}`,
   cannotRead: (file: string, reason: string) => `cfkctl: cannot read ${file}: ${reason}`,
+  cannotWrite: (file: string, reason: string) => `cfkctl: cannot write ${file}: ${reason}`,
   /** `load` stopped at a statement the daemon refused */
   loadError: (file: string, line: number, m: string) => `${file}:${line}: ${m}`,
   internal: (m: string) => `cfkctl: internal error: ${m}`,

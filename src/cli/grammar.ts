@@ -11,9 +11,10 @@
  * - refs: service references (name, @tag, all), none meaning all;
  * - refs1: at least one service reference (a bare `cfkctl stop` must not
  *   mean "stop everything");
- * - one: exactly one word (a service name, a proxy name, a file).
+ * - one: exactly one word (a service name, a proxy name, a file);
+ * - opt1: one word or none (save [FILE]).
  */
-export type Arity = "none" | "refs" | "refs1" | "one";
+export type Arity = "none" | "refs" | "refs1" | "one" | "opt1";
 
 export type CommandSpec = {
   readonly arity: Arity;
@@ -39,6 +40,7 @@ export const COMMANDS = {
   desc: { arity: "refs", summary: "tags, description, proxy and command of services" },
   list: { arity: "none", summary: "names of all services" },
   load: { arity: "one", argName: "file", summary: "send the statements of FILE (or - for stdin) to cfkd" },
+  save: { arity: "opt1", argName: "file", summary: "write the statements that recreate every declaration to FILE (default: stdout), for cfkd -c or load" },
   tail: { arity: "refs", summary: "recent output of services; -f follows it live", tailOptions: true },
   proxystatus: { arity: "none", summary: "state of proxies" },
   proxyup: { arity: "one", argName: "proxy", summary: "start a proxy" },

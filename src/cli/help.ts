@@ -85,6 +85,13 @@ COMMANDS
                          directory). Stops at the first statement cfkd
                          refuses and reports it as FILE:LINE: MESSAGE;
                          nothing after that line is sent.
+  save [FILE]            The statements that recreate every declaration
+                         (sockets, proxies, services, tags, every property
+                         not at its default), to FILE (written aside, then
+                         renamed; mode 0600: it holds the environment) or
+                         stdout. cfkd -c FILE or cfkctl load FILE declares
+                         the same again: what 'load' added survives a
+                         restart of cfkd.
   tail [svcref...] [-n N] [-f]
                          The last N (default 10) lines the services wrote to
                          stdout/stderr, as 'name: line' ('name (stderr): line'

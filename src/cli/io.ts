@@ -20,9 +20,24 @@ export type Io = {
   utcOffset(): Promise<UtcOffset>;
   readFile(path: string): Promise<string>;
   readStdin(): Promise<string>;
+  /** replace a file atomically (written aside, then renamed over it), mode 0600 */
+  writeFile(path: string, text: string): Promise<void>;
   /** call `cb` on Ctrl-C (SIGINT) until the returned function is called */
   onInterrupt(cb: () => void): () => void;
 };
+
+/** Replace a file atomically: written aside (mode 0600), then renamed over it. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const { rename, writeFile, unlink } = await import("node:fs/promises"); // only `save` needs it
+  const tmp = `${path}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o600, flag: "wx" });
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+}
 
 /** SPEC §9 colour rule, given whether stdout is a terminal. */
 export function wantsColour(isTerminal: boolean, env: Io["env"]): boolean {

@@ -64,6 +64,9 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       case "one":
         c.argument(`<${"argName" in spec ? spec.argName : "arg"}>`);
         break;
+      case "opt1":
+        c.argument(`[${"argName" in spec ? spec.argName : "arg"}]`);
+        break;
     }
     if ("tailOptions" in spec) {
       c.option("-n, --lines <n>", "how many recent lines per service (default 10)", (v: string) => {

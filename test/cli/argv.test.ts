@@ -56,6 +56,8 @@ const EVERYDAY = [
   "tail web1 -n 0 -f",
   "tail --follow --lines 3 @web",
   "status -l",
+  "save",
+  "save services.conf",
   "status -l @web db",
   "--json status --long web1",
   "proxystatus",

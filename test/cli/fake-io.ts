@@ -1,5 +1,5 @@
 /** An in-memory Io for running cfkctl in-process: captures what it prints. */
-import type { Io } from "../../src/cli/io.ts";
+import { writeFileAtomic, type Io } from "../../src/cli/io.ts";
 import { runCli } from "../../src/cli/run.ts";
 
 export type FakeIo = Io & {
@@ -23,6 +23,7 @@ export function fakeIo(opts: { env?: Record<string, string>; cwd?: string; stdin
     utcOffset: async () => () => 0,
     readFile: (p) => Bun.file(p).text(),
     readStdin: async () => opts.stdin ?? "",
+    writeFile: writeFileAtomic,
     onInterrupt(cb) {
       handlers.add(cb);
       return () => void handlers.delete(cb);
