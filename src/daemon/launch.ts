@@ -3,7 +3,8 @@
  * working directory, user and group, umask, stdio. Returns the reason as a
  * string when the service cannot be launched as declared.
  */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { parseEnvFile } from "./service/envfile.ts";
 import type { SpawnRequest, Spawner } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
 import { lookupGroup, lookupUser } from "./os/users.ts";
@@ -58,7 +59,9 @@ export function refindingPrograms(ctx: LaunchContext, spawner: Spawner): Spawner
 
 export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]): SpawnRequest | string {
   const p = svc.props;
-  const env: Record<string, string> = { ...ctx.baseEnv, ...p.env, CONTROL_FREAK_ENABLED: "1", CONTROL_FREAK_SERVICE: svc.name };
+  const fromFile = p.env_file === null ? {} : readEnvFile(p.env_file);
+  if (typeof fromFile === "string") return fromFile;
+  const env: Record<string, string> = { ...ctx.baseEnv, ...fromFile, ...p.env, CONTROL_FREAK_ENABLED: "1", CONTROL_FREAK_SERVICE: svc.name };
   const cwd = p.cwd ?? ctx.defaultCwd;
   try {
     if (!statSync(cwd).isDirectory()) return `cwd ${cwd}: not a directory`;
@@ -87,6 +90,19 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
     extraFds: socks.extraFds,
     listenPid: socks.listenPid,
   };
+}
+
+/** `env_file`, read now (each start); a string is why the start fails. */
+function readEnvFile(path: string): Record<string, string> | string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return `env_file ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`;
+  }
+  const r = parseEnvFile(text);
+  return typeof r === "string" ? `env_file ${path}: ${r}` : r;
 }
 
 function resolveIds(user: string | null, group: string | null): { uid?: number; gid?: number } | string {

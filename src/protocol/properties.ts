@@ -84,6 +84,14 @@ export const SERVICE_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
     meaning: "First signal sent by stop (to the process group unless `no_new_session`).",
     ext: true,
   },
+  env_file: {
+    type: "absolute file path",
+    default: "—",
+    expected: "an absolute path",
+    meaning:
+      "`KEY=VALUE` lines (blank lines, `#` comments and `export ` allowed; matching quotes around a value removed) added to the child's environment, read at each start. `add_env`/`env` win over it. A missing file or a bad line fails the start with the reason.",
+    ext: true,
+  },
   listen_fds: {
     type: "`sock1,sock2`",
     default: "—",

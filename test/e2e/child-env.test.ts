@@ -3,7 +3,8 @@
  * add_env/env, cwd, only fds 0-2, no ignored or blocked signal.
  */
 import { expect, test } from "bun:test";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { DaemonProcess, environ, procStat, tempDir, waitExec, waitFor } from "../harness.ts";
 
 test("environment, cwd, descriptors and signals of a child", async () => {
@@ -80,4 +81,36 @@ test("no_new_session keeps the daemon's group; a missing program fails the start
   }, "m1 fail");
   expect(s[6]).toMatch(/ENOENT|no such file/i);
   expect(await d.ok("command version")).toHaveLength(1);
+});
+
+test("env_file: read at each start, add_env wins over it, a missing file or a bad line fails the start with the reason", async () => {
+  using dir = tempDir();
+  const file = join(dir.path, "app.env");
+  writeFileSync(file, '# settings\n\nexport DB_URL="postgres://db/app"\nMODE=one\nSHARED=from-file\n');
+  await using d = await DaemonProcess.start();
+  await d.ok("service ef cmd=sleep 100");
+  await d.ok(`service ef env_file=${file}`);
+  await d.ok("service ef add_env=SHARED=from-add_env");
+  await d.ok("command start service ef");
+  let pid = Number(await waitFor(async () => (await d.status("ef"))[2], "ef pid"));
+  await waitExec(pid, "sleep");
+  expect(environ(pid)).toMatchObject({ DB_URL: "postgres://db/app", MODE: "one", SHARED: "from-add_env" });
+  writeFileSync(file, "MODE=two\n");
+  await d.ok("command restart service ef");
+  pid = Number(await waitFor(async () => {
+    const p = (await d.status("ef"))[2];
+    return p && Number(p) !== pid ? p : null;
+  }, "new pid"));
+  await waitExec(pid, "sleep");
+  expect(environ(pid).MODE).toBe("two");
+  expect(environ(pid).DB_URL).toBeUndefined();
+  await d.ok("command stop service ef");
+  writeFileSync(file, "MODE=three\nthis is not a variable\n");
+  await d.ok("service ef respawn_on_fail=0");
+  await d.ok("command start service ef");
+  expect((await d.status("ef"))[6]).toBe(`env_file ${file}: line 2: expected KEY=VALUE`);
+  await d.ok(`service ef env_file=${join(dir.path, "missing.env")}`);
+  await d.ok("command start service ef");
+  expect((await d.status("ef"))[6]).toBe(`env_file ${join(dir.path, "missing.env")}: no such file`);
+  expect((await d.request("service ef env_file=relative.env")).error).toBe("invalid value");
 });

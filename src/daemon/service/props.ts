@@ -29,6 +29,8 @@ export type ServiceProps = {
   priority: number | null;
   umask: number | null;
   stop_signal: number;
+  /** [ext] KEY=VALUE file read at each start */
+  env_file: string | null;
 };
 
 export function defaultProps(): ServiceProps {
@@ -53,6 +55,7 @@ export function defaultProps(): ServiceProps {
     priority: null,
     umask: null,
     stop_signal: 15,
+    env_file: null,
   };
 }
 
@@ -150,6 +153,7 @@ const setters: Record<string, Setter> = {
     return true;
   },
   stop_signal: parsed("stop_signal", parseSignal),
+  env_file: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.env_file = v), true) : false),
 };
 
 /** Names of every service property (for docs and error checks). */
