@@ -179,7 +179,8 @@ function openSinks(plan: Plan, old: Map<string, Sink>, hub: SinkHub, configFile:
       for (const p of created) unlinkQuietly(p);
       throw new LogConfigError(`${configFile}:${a.line}: appender ${a.name}: cannot open ${a.path}: ${(e as Error).message}`);
     }
-    const s = new Sink(fd, a.path, true, hub, old.get(key));
+    const mode = a.umask === null ? 0o600 : 0o666 & ~a.umask;
+    const s = new Sink(fd, a.path, true, hub, old.get(key), a.rotate && { path: a.path, ...a.rotate, mode });
     fresh.push(s);
     next.set(key, s);
     if (a.mode === "write" && !old.has(key)) truncate.push(fd);

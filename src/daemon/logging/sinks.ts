@@ -17,7 +17,15 @@
  * - any other write error (disk full, I/O error): that block is dropped and
  *   reported once through `onError`, the sink goes on with the next ones.
  */
-import { close, write, writev } from "node:fs";
+import { close, closeSync, existsSync, fstatSync, openSync, renameSync, constants as C, write, writev } from "node:fs";
+
+/**
+ * Size-based rotation (Log::Dispatch::FileRotate's size/max): before a write,
+ * a file that has reached `size` bytes becomes path.1 (path.1 becomes
+ * path.2, …, path.max is dropped) and a new, empty path is opened. Checked
+ * between writes, never inside one: a file may pass `size` by one batch.
+ */
+export type Rotation = { path: string; size: number; max: number; mode: number };
 
 const BLOCK = 1024 * 1024;
 export const HIGH = 4 * 1024 * 1024;
@@ -92,14 +100,19 @@ export class Sink {
   private reported = false;
 
   /** `owned`: close the fd when done; `after`: the sink this one replaces. */
+  /** bytes in the file now (rotation only) */
+  private fileBytes = 0;
+
   constructor(
-    readonly fd: number,
+    public fd: number,
     readonly label: string,
     private readonly owned: boolean,
     private readonly hub: SinkHub,
     after?: Sink,
+    private readonly rotation?: Rotation,
   ) {
     hub.add(this);
+    if (rotation) this.fileBytes = fstatSync(fd).size;
     this.gate = after ? after.drained() : null;
     this.gate?.then(() => {
       this.gate = null;
@@ -141,6 +154,22 @@ export class Sink {
     if (this.owned) close(this.fd, () => {});
   }
 
+  /** Shift path.N up by one, the full file to path.1, and go on in a new file. */
+  private rotate(r: Rotation): void {
+    try {
+      for (let i = r.max - 1; i >= 1; i--) if (existsSync(`${r.path}.${i}`)) renameSync(`${r.path}.${i}`, `${r.path}.${i + 1}`);
+      renameSync(r.path, `${r.path}.1`);
+      const fd = openSync(r.path, C.O_WRONLY | C.O_CREAT | C.O_APPEND, r.mode);
+      if (this.owned) closeSync(this.fd);
+      this.fd = fd;
+      this.fileBytes = 0;
+    } catch (e) {
+      // keep writing where we are: losing the rotation is better than losing the log
+      this.fileBytes = 0;
+      this.hub.onError(`cannot rotate ${r.path}: ${(e as Error).message}`);
+    }
+  }
+
   /** the current block is done with: queue what it holds */
   private retire(): void {
     if (!this.cur) return;
@@ -152,6 +181,7 @@ export class Sink {
 
   private kick(): void {
     if (this.busy || this.gate || this.pending === 0) return;
+    if (this.rotation && this.fileBytes >= this.rotation.size) this.rotate(this.rotation);
     this.retire();
     const chunks = this.full;
     this.full = [];
@@ -189,6 +219,7 @@ export class Sink {
       this.reported = false;
     }
     for (const c of chunks) giveBlock(c.block);
+    this.fileBytes += n;
     this.pending -= n;
     this.busy = false;
     this.hub.check();

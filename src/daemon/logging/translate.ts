@@ -32,7 +32,18 @@ export type AppenderPlan = {
   layout: Layout;
   /** records below this level do not reach the appender */
   threshold: LevelName | null;
-} & ({ kind: "file"; path: string; mode: "append" | "write"; umask: number | null; mkpath: boolean } | { kind: "screen"; fd: 1 | 2 });
+} & (
+  | {
+      kind: "file";
+      path: string;
+      mode: "append" | "write";
+      umask: number | null;
+      mkpath: boolean;
+      /** Log::Dispatch::FileRotate: rotate at `size` bytes, keeping `max` old files (path.1 … path.max) */
+      rotate?: { size: number; max: number };
+    }
+  | { kind: "screen"; fd: 1 | 2 }
+);
 
 export type CategoryPlan = { name: string; level: LevelName; appenders: string[] };
 
@@ -40,7 +51,8 @@ export type Plan = { appenders: AppenderPlan[]; categories: CategoryPlan[] };
 
 type Logger = { level: LevelName; appenders: string[]; line: number };
 
-const FILE_TYPES = new Set(["Log::Log4perl::Appender::File", "Log::Dispatch::File"]);
+const FILE_TYPES = new Set(["Log::Log4perl::Appender::File", "Log::Dispatch::File", "Log::Dispatch::FileRotate"]);
+const ROTATE_TYPE = "Log::Dispatch::FileRotate";
 const SCREEN_TYPES = new Set(["Log::Log4perl::Appender::Screen", "Log::Dispatch::Screen"]);
 /** Log4perl File/Screen parameters that change nothing here (we always flush, write bytes as they come, reopen on USR1) */
 const IGNORED = new Set(["autoflush", "syswrite", "utf8", "binmode", "create_at_logtime", "recreate", "recreate_check_interval", "recreate_check_signal", "min_level", "max_level", "newline"]);
@@ -194,7 +206,7 @@ function appender(name: string, params: Map<string, Property>, home: string, var
   for (const [sub, p] of params) {
     if (sub === "" || sub === "Threshold" || sub.startsWith("layout") || IGNORED.has(sub)) continue;
     if (sub === "threshold") return fail(p.line, "invalid keyword 'threshold' - perhaps you meant 'Threshold'?");
-    if (isFile ? FILE_PARAMS.has(sub) : sub === "stderr") continue;
+    if (isFile ? FILE_PARAMS.has(sub) || (type === ROTATE_TYPE && (sub === "size" || sub === "max")) : sub === "stderr") continue;
     return fail(p.line, `unknown parameter '${sub}' for appender '${name}' (${type})`);
   }
   const layout = layoutOf(name, params, cls.line);
@@ -230,7 +242,23 @@ function appender(name: string, params: Map<string, Property>, home: string, var
   const mk = params.get("mkpath");
   const mkpath = mk ? parseBool(mk.value) : false;
   if (mkpath === null) return fail(mk!.line, `mkpath must be 0 or 1, not '${mk!.value}'`);
-  return { ok: true, value: { ...common, kind: "file", path: path.value, mode: modes[mode]!, umask, mkpath } };
+  const file = { ...common, kind: "file" as const, path: path.value, mode: modes[mode]!, umask, mkpath };
+  if (type !== ROTATE_TYPE) return { ok: true, value: file };
+  const size = params.get("size");
+  const sizeBytes = size ? parseSize(size.value) : null;
+  if (!size || sizeBytes === null) return fail(size?.line ?? cls.line, `appender '${name}' (${ROTATE_TYPE}) needs size=BYTES (a whole number, or with K, M, G: 10M), not '${size?.value ?? ""}'`);
+  const maxP = params.get("max");
+  const max = maxP ? Number(maxP.value.trim()) : 1; // FileRotate's default
+  if (!Number.isInteger(max) || max < 1 || max > 1000) return fail(maxP!.line, `max must be a whole number from 1 to 1000, not '${maxP!.value}'`);
+  return { ok: true, value: { ...file, rotate: { size: sizeBytes, max } } };
+}
+
+/** `10485760`, `10M`, `512K`, `1G` → bytes; null when it is none of those. */
+function parseSize(v: string): number | null {
+  const m = /^\s*(\d+)\s*([KMG]?)B?\s*$/i.exec(v);
+  if (!m) return null;
+  const n = Number(m[1]) * { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G"];
+  return n > 0 ? n : null;
 }
 
 function filename(p: Property, home: string, vars: Record<string, string | undefined>): Parsed<string> {
