@@ -43,7 +43,8 @@ export const TARGETS: readonly Target[] = [
 export function extras(): [string, string][] {
   const docs = readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort();
   return [
-    ["README.md", "README.md"],
+    // the operators' README (download, verify, install, run, where the docs are), not the developers'
+    ["README.md", "build/release-README.md"],
     ["LICENSE", "LICENSE"],
     ["cfkd.conf", "examples/cfkd.conf"],
     ["cfkd.service", "examples/cfkd.service"],
