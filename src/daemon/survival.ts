@@ -62,6 +62,11 @@ export class StateWriter {
   private pending = false;
   private closed = false;
   private last = "";
+  /**
+   * start ticks, read once per process (a write happens at every change of
+   * any service), by owner, pid and start second: a reused pid is read again
+   */
+  private ticks = new Map<string, string>();
 
   constructor(
     private readonly path: string,
@@ -82,12 +87,19 @@ export class StateWriter {
   /** What the file says now. */
   snapshot(): StateRecord {
     const services: RecordedService[] = [];
+    const seen = new Map<string, string>();
+    const ticksOf = (owner: string, pid: number): string | null => {
+      const key = `${owner}\0${pid}`;
+      const t = this.ticks.get(key) ?? startTicks(pid);
+      if (t !== null) seen.set(key, t);
+      return t;
+    };
     for (const svc of this.controller.list()) {
       const p = svc.process;
       if (p === null) continue;
-      const ticks = p.adopted?.ticks ?? startTicks(p.pid);
-      if (ticks === null) continue; // already gone: its exit is on its way
       const st = svc.status();
+      const ticks = p.adopted?.ticks ?? ticksOf(`${svc.name}\0${st.start_time}`, p.pid);
+      if (ticks === null) continue; // already gone: its exit is on its way
       services.push({
         name: svc.name,
         pid: p.pid,
@@ -101,9 +113,10 @@ export class StateWriter {
     const proxies: RecordedProxy[] = [];
     for (const p of this.controller.registry.declared().proxies) {
       const pid = p.pid ?? null;
-      const ticks = pid === null ? null : startTicks(pid);
+      const ticks = pid === null ? null : ticksOf(`proxy\0${p.name}`, pid);
       if (pid !== null && ticks !== null) proxies.push({ name: p.name, pid, start_ticks: ticks });
     }
+    this.ticks = seen; // forget the processes that are no longer recorded
     return { version: VERSION, cfkd: process.pid, services, proxies };
   }
 
