@@ -145,7 +145,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   // What a cfkd that died left running (survival.ts): adopted or stopped,
   // before any request is read (this runs in the same tick as listen).
   const recovery = recover(stateFile(home), controller, log, o.clock ?? systemClock, o.signals ?? osSignals);
-  controller.changes.subscribe(() => state.schedule());
+  controller.changes.subscribe((c) => state.schedule(c.name));
   state.schedule();
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);

@@ -57,16 +57,24 @@ export type StateRecord = { version: number; cfkd: number; services: RecordedSer
 
 export const stateFile = (home: string) => join(home, "state");
 
-/** Keeps `$home/state` up to date with what the controller runs. */
+/**
+ * Keeps `$home/state` up to date with what the controller runs. The record
+ * of each service is kept and rebuilt only when that service changed (a
+ * change names it) — 200 services respawning in a loop must not rebuild 200
+ * records at every one of their changes; a statement or command marks all.
+ * A write follows a change in the same tick, unless the last write is less
+ * than MIN_INTERVAL_MS old: then it waits for the rest of that interval, so
+ * a storm of changes costs at most 1000/MIN_INTERVAL_MS writes a second.
+ */
 export class StateWriter {
+  static readonly MIN_INTERVAL_MS = 50;
   private pending = false;
+  private lastWriteAt = 0;
   private closed = false;
   private last = "";
-  /**
-   * start ticks, read once per process (a write happens at every change of
-   * any service), by owner, pid and start second: a reused pid is read again
-   */
-  private ticks = new Map<string, string>();
+  private all = true;
+  private dirty = new Set<string>();
+  private records = new Map<string, RecordedService>();
 
   constructor(
     private readonly path: string,
@@ -74,53 +82,66 @@ export class StateWriter {
     private readonly log: DaemonLog,
   ) {}
 
-  /** Rewrite the file at the end of this tick (many changes, one write). */
-  schedule(): void {
-    if (this.pending || this.closed) return;
+  /** Rewrite the file at the end of this tick (many changes, one write); `name`: only it changed. */
+  schedule(name?: string): void {
+    if (this.closed) return;
+    if (name === undefined) this.all = true;
+    else this.dirty.add(name);
+    if (this.pending) return;
     this.pending = true;
-    queueMicrotask(() => {
+    const run = () => {
       this.pending = false;
       if (!this.closed) this.write();
-    });
+    };
+    const wait = this.lastWriteAt + StateWriter.MIN_INTERVAL_MS - Date.now();
+    if (wait > 0) setTimeout(run, wait);
+    else queueMicrotask(run);
   }
 
   /** What the file says now. */
   snapshot(): StateRecord {
-    const services: RecordedService[] = [];
-    const seen = new Map<string, string>();
-    const ticksOf = (owner: string, pid: number): string | null => {
-      const key = `${owner}\0${pid}`;
-      const t = this.ticks.get(key) ?? startTicks(pid);
-      if (t !== null) seen.set(key, t);
-      return t;
-    };
-    for (const svc of this.controller.list()) {
-      const p = svc.process;
-      if (p === null) continue;
-      const st = svc.status();
-      const ticks = p.adopted?.ticks ?? ticksOf(`${svc.name}\0${st.start_time}`, p.pid);
-      if (ticks === null) continue; // already gone: its exit is on its way
-      services.push({
-        name: svc.name,
-        pid: p.pid,
-        start_ticks: ticks,
-        group: p.groupLeader,
-        started: st.start_time ?? 0,
-        cmd: st.running_cmd || cmdText(svc.props.cmd),
-        statements: serviceStatements({ name: svc.name, props: svc.props, proxy: null }),
-      });
+    const names = this.all ? this.controller.list().map((s) => s.name) : [...this.dirty];
+    if (this.all) this.records.clear();
+    this.all = false;
+    this.dirty.clear();
+    for (const name of names) {
+      const r = this.record(name);
+      if (r === null) this.records.delete(name);
+      else this.records.set(name, r);
     }
     const proxies: RecordedProxy[] = [];
     for (const p of this.controller.registry.declared().proxies) {
       const pid = p.pid ?? null;
-      const ticks = pid === null ? null : ticksOf(`proxy\0${p.name}`, pid);
+      const ticks = pid === null ? null : startTicks(pid);
       if (pid !== null && ticks !== null) proxies.push({ name: p.name, pid, start_ticks: ticks });
     }
-    this.ticks = seen; // forget the processes that are no longer recorded
+    const services = [...this.records.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     return { version: VERSION, cfkd: process.pid, services, proxies };
   }
 
+  /** One service's record, or null when it has no process of its own running. */
+  private record(name: string): RecordedService | null {
+    const svc = this.controller.registry.service(name);
+    const p = svc?.process ?? null;
+    if (!svc || p === null) return null;
+    const old = this.records.get(name);
+    const st = svc.status();
+    // the same process as last time: its start time is known already
+    const ticks = p.adopted?.ticks ?? (old?.pid === p.pid && old.started === st.start_time ? old.start_ticks : startTicks(p.pid));
+    if (ticks === null) return null; // already gone: its exit is on its way
+    return {
+      name,
+      pid: p.pid,
+      start_ticks: ticks,
+      group: p.groupLeader,
+      started: st.start_time ?? 0,
+      cmd: st.running_cmd || cmdText(svc.props.cmd),
+      statements: serviceStatements({ name, props: svc.props, proxy: null }),
+    };
+  }
+
   private write(): void {
+    this.lastWriteAt = Date.now();
     const text = JSON.stringify(this.snapshot()) + "\n";
     if (text === this.last) return;
     try {
