@@ -78,9 +78,12 @@ test("kill -9 of cfkd with 20 services: the next cfkd adopts them, start all run
 
   // an adopted process that dies is noticed (exit status unknown) and respawned
   process.kill(before[0]!, "SIGKILL");
-  await waitFor(async () => instances().length === 20 && !instances().includes(before[0]!), "the killed one respawned", 5000);
+  await waitFor(() => {
+    const now = instances();
+    return now.length === 20 && !now.includes(before[0]!);
+  }, "the killed one respawned", 5000);
   const info = JSON.parse((await ctl(second, ["--json", "status", "-l"])).out.join("\n"));
-  expect(info.find((s: { restarts: number }) => s.restarts === 1)).toMatchObject({ last_failure: "Exit status unknown" });
+  expect(info.filter((s: { restarts: number }) => s.restarts > 0)).toMatchObject([{ restarts: 1, last_failure: "Exit status unknown" }]);
 
   // stop reaches adopted processes too; the unrelated one is never touched
   expect((await ctl(second, ["stop", "all"])).code).toBe(0);
