@@ -111,15 +111,16 @@ const FAILED_STATES = new Set(["fail", "fatal", "backoff"]);
  * start/restart/up, and then: did it start? The wire answers `done N` as the
  * original does, even when the program could not be spawned (a missing
  * program, a bad cwd): cfkd tries it at once and records why it failed. So
- * a `status` of the same selector follows on the same connection; a service
- * that the command did not refuse and that is now down with a reason given
- * during this command failed to start: `error: cannot start NAME: REASON`,
- * exit 1. (A restart of a running service starts it only once it has
- * stopped; that later start is not waited for.)
+ * a `status` of the same selector follows on the same connection, answered
+ * right after the command: a selected service that the command did not
+ * refuse (refusals name it) was started, so if it is now fail, fatal or
+ * backoff its start failed: `error: cannot start NAME: REASON`, exit 1. No
+ * clock is compared (cfkd may be on another machine). A restart of a
+ * running service starts it only once it has stopped; that later start is
+ * not waited for.
  */
 function startAction(verb: string): Handler {
   return async (inv, ctx) => {
-    const since = Math.floor(ctx.io.now() / 1000);
     let failed = false;
     const body: string[] = [];
     const after: StatusRecord[] = [];
@@ -138,7 +139,7 @@ function startAction(verb: string): Handler {
     const refusals = body.filter((l) => l.startsWith("error: "));
     for (const l of refusals) ctx.io.err(l);
     for (const s of uniqueByName(after)) {
-      if (!FAILED_STATES.has(s.state) || s.fail_reason === "" || s.stop_time === null || s.stop_time < since) continue;
+      if (!FAILED_STATES.has(s.state) || s.fail_reason === "") continue;
       if (refusals.some((l) => l.includes(`'${s.name}'`))) continue;
       ctx.io.err(say.cannotStart(s.name, s.fail_reason));
       failed = true;
