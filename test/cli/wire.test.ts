@@ -121,3 +121,18 @@ test("tail of an unknown service: the daemon's error, exit 1", async () => {
   expect(r.code).toBe(1);
   expect(r.err).toEqual(["error: unknown service 'nope'"]);
 });
+
+test("status -l against the original cfkd (no 'command info'): the status line's facts, exit 0", async () => {
+  using d = new FakeCfkd((line) => {
+    if (line === "command status service web") return "web\tfail\t\t\t1257956169\t\tExited with error 3\t\nOK\r\n";
+    if (line.startsWith("command info")) return "ERROR: unknown command 'info'\r\n";
+    return "";
+  });
+  const r = await cfkctl(["--address", d.path, "status", "-l", "web"]);
+  expect(r.code).toBe(0);
+  expect(r.err).toEqual([]);
+  expect(r.out[0]).toMatch(/^fail     web  .*\)  Exited with error 3$/);
+  expect(r.out[1]).toBe("         why: Exited with error 3");
+  await waitFor(() => d.lines.includes("exit\r\n"), "exit line");
+  expect(d.lines).toEqual(["command status service web\r\n", "command info -l service web\r\n", "exit\r\n"]);
+});
