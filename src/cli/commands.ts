@@ -12,7 +12,6 @@ import type { Io } from "./io.ts";
 import { statements } from "./load.ts";
 import { descText, json, needsClock, pidsText, proxyText, statusLong, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
-import { explainStatement } from "../protocol/properties.ts";
 import { tail } from "./tail.ts";
 
 export type Context = {
@@ -241,7 +240,11 @@ const handlers: Record<CommandName, Handler> = {
     return withConnection(ctx, async (c) => {
       for (const st of list) {
         const r = await c.request(st.text);
-        if (r.error !== undefined) throw new CliError("daemon", say.loadError(name, st.line, explainStatement(st.text, r.error)));
+        if (r.error !== undefined) {
+          // the property table is loaded only to explain a refusal (start-up stays lean)
+          const { explainStatement } = await import("../protocol/properties.ts");
+          throw new CliError("daemon", say.loadError(name, st.line, explainStatement(st.text, r.error)));
+        }
         for (const l of r.body) if (l.startsWith("error: ")) ctx.io.err(say.loadError(name, st.line, l.slice(7)));
       }
       return EXIT.ok;
