@@ -28,7 +28,7 @@ export type CommandSpec = {
 };
 
 export const COMMANDS = {
-  status: { arity: "refs", summary: "state of services, with how long ago they started or stopped, why they failed, how often cfkd restarted them; -l adds pid, cmd, tags, memory and CPU", longOption: true },
+  status: { arity: "refs", summary: "state of services, how long ago they started or stopped, and why they failed; -l adds pid, uptime, restarts, cmd, tags, memory and CPU", longOption: true },
   start: { arity: "refs1", summary: "start services (error if already up)" },
   stop: { arity: "refs1", summary: "stop services (error if already down)" },
   restart: { arity: "refs1", summary: "stop services if up, then start them" },

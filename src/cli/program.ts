@@ -19,7 +19,8 @@ export type Output = { out(text: string): void; err(text: string): void };
  * errors, already printed, are thrown as a CliError with an empty message.
  */
 export function parseWithCommander(argv: readonly string[], io: Output): Invocation | number {
-  if (argv.length === 2 && argv[0] === "help" && argv[1] === "properties") {
+  const h = argv.indexOf("help");
+  if (h >= 0 && argv[h + 1] === "properties" && h + 2 === argv.length) {
     io.out(propertiesText()); // a topic, not a command: from the property table
     return EXIT.ok;
   }

@@ -43,4 +43,5 @@ test("cfkctl help properties prints the table in plain text", async () => {
   const text = r.out.join("\n");
   for (const name of PROPERTY_NAMES) expect(text).toContain(`\n  ${name}`);
   expect(text).toContain("value: 0 or 1");
+  expect((await cfkctl(["--address", "/nowhere", "help", "properties"])).out.join("\n")).toBe(text); // after options too
 });
