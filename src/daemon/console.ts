@@ -13,6 +13,10 @@
  * - with a token (TCP consoles, SPEC §10), nothing but `auth` and `exit` is
  *   answered until the connection has sent the right `auth TOKEN`;
  * - a client that disconnects mid-request: its pending output is dropped;
+ * - a reply that comes later (an action over many services, run in slices,
+ *   or a request waiting behind one): nothing more of that connection is
+ *   answered until it has been written, so replies stay in order; other
+ *   connections are answered meanwhile;
  * - a streaming reply (`tail -f`): the connection answers nothing more, its
  *   input is discarded, and the stream is told to drop lines whenever
  *   FOLLOW_HIGH bytes wait for the client (it never blocks anyone else, and
@@ -49,7 +53,7 @@ export type ConsoleOptions = {
   token?: string;
   maxConnections: number;
   log: DaemonLog;
-  execute(req: Request, conn: { readonly: boolean }): Reply;
+  execute(req: Request, conn: { readonly: boolean; mayDefer: boolean }): Reply;
 };
 
 type Conn = {
@@ -67,6 +71,8 @@ type Conn = {
   stopFollow: (() => void) | null;
   /** over the connection cap: its first request gets the error, then it is closed */
   refused: boolean;
+  /** a reply is still being worked out (Reply.later) */
+  waiting: boolean;
 };
 
 export class Console {
@@ -162,6 +168,7 @@ export class Console {
           stuck: null,
           stopFollow: null,
           refused: false,
+          waiting: false,
         };
         if (self.conns.size >= self.opts.maxConnections) {
           // Refused, but told why: its first request gets the error (closing at
@@ -207,7 +214,7 @@ export class Console {
   private pump(s: Socket<Conn>): void {
     const c = s.data;
     if (c.stopFollow) return; // streaming: nothing more to answer, and slowness costs it lines, not the connection
-    while (!c.closing && !c.closed && c.outBytes < OUT_HIGH) {
+    while (!c.closing && !c.closed && !c.waiting && c.outBytes < OUT_HIGH) {
       const nl = c.input.indexOf(0x0a);
       if (nl < 0) {
         if (c.input.length > MAX_REQUEST) this.tooLong(s);
@@ -226,6 +233,7 @@ export class Console {
         return this.endWhenFlushed(s);
       }
       const reply = this.answer(c, req);
+      if (reply.later) return this.awaitReply(s, reply.later);
       if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
       this.write(s, formatReply(reply));
     }
@@ -251,7 +259,24 @@ export class Console {
       return { body: [], error: msg.notAuthorized() };
     }
     if (!c.authorized) return { body: [], error: msg.notAuthorized() };
-    return this.opts.execute(req, { readonly: this.opts.readonly });
+    return this.opts.execute(req, { readonly: this.opts.readonly, mayDefer: true });
+  }
+
+  /** Write a reply once it is ready, then go on with the connection's next request. */
+  private awaitReply(s: Socket<Conn>, later: Promise<Reply>): void {
+    const c = s.data;
+    c.waiting = true;
+    later
+      .catch((e: unknown): Reply => {
+        // A bug must cost one request, never the daemon.
+        this.opts.log.event("error", `internal error: ${(e as Error)?.stack ?? String(e)}`);
+        return { body: [], error: `internal error: ${(e as Error)?.message ?? String(e)}` };
+      })
+      .then((reply) => {
+        c.waiting = false;
+        this.write(s, formatReply(reply));
+        this.pump(s);
+      });
   }
 
   /** Send the body, then stream until the client goes away. */

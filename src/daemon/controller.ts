@@ -18,14 +18,19 @@ import type { Changes } from "./changes.ts";
 import { setResultMessage } from "./props-table.ts";
 import { Registry, type RegistryWorld } from "./registry.ts";
 import { dumpStatements } from "./dump.ts";
+import { inSlices } from "./slices.ts";
 
 export type ControllerWorld = RegistryWorld & {
   version: string;
   /** called once by `command shutdown`, after the reply is queued */
   requestShutdown(): void;
 };
-/** Per-connection facts the controller needs: a read-only console (SPEC §10). */
-export type Session = { readonly readonly: boolean };
+/**
+ * Per-connection facts the controller needs: a read-only console (SPEC §10);
+ * `mayDefer`: the caller can wait for a reply (`Reply.later`), so an action
+ * over many services runs in slices and does not hold the event loop.
+ */
+export type Session = { readonly readonly: boolean; readonly mayDefer?: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
 const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info"]);
@@ -34,7 +39,7 @@ export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
 }
 
-type Handler = (args: string[]) => Reply;
+type Handler = (args: string[], session: Session) => Reply;
 
 const ok = (body: string[] = []): Reply => ({ body });
 const fail = (error: string): Reply => ({ body: [], error });
@@ -72,9 +77,41 @@ export class Controller {
     this.registry.stopAll();
   }
 
-  /** Run one request (anything but `exit`, which the console handles). */
+  /**
+   * Run one request (anything but `exit`, which the console handles).
+   *
+   * While an action runs in slices (see `action`), a request that changes
+   * anything waits its turn behind it, in arrival order, as if the action had
+   * run in one go; read-only requests are answered at once, with the state
+   * as it is (some services started, some not yet).
+   */
   execute(req: Request, session: Session = { readonly: false }): Reply {
     if (session.readonly && !allowedReadOnly(req)) return fail(msg.notAuthorized());
+    if (this.chain !== null && session.mayDefer && !allowedReadOnly(req)) {
+      return this.serialize(async () => settle(this.run(req, session)));
+    }
+    const r = this.run(req, session);
+    return r.later ? this.serialize(() => r.later!) : r;
+  }
+
+  /** the tail of the deferred requests, while any is pending */
+  private chain: Promise<void> | null = null;
+
+  /** A reply that comes once `make` has run, after every request deferred before it. */
+  private serialize(make: () => Promise<Reply>): Reply {
+    const p = (this.chain ?? Promise.resolve()).then(make);
+    const mine: Promise<void> = p.then(
+      () => {},
+      () => {},
+    );
+    this.chain = mine;
+    void mine.then(() => {
+      if (this.chain === mine) this.chain = null;
+    });
+    return { body: [], later: p };
+  }
+
+  private run(req: Request, session: Session): Reply {
     try {
       switch (req.kind) {
         case "invalid":
@@ -100,7 +137,7 @@ export class Controller {
         case "command": {
           const h = Object.hasOwn(this.commands, req.name) ? this.commands[req.name] : undefined;
           if (!h) return fail(msg.unknownCommand(req.name));
-          return h(req.args);
+          return h(req.args, session);
         }
       }
     } catch (e) {
@@ -151,35 +188,57 @@ export class Controller {
     }
   }
 
-  /** start/stop/restart/up/down: `done N`, with per-service refusals as body lines. */
-  private action(verb: "start" | "stop" | "restart" | "up" | "down", args: string[]): Reply {
+  /**
+   * start/stop/restart/up/down: `done N`, with per-service refusals as body
+   * lines. For a caller that can wait, the services are visited in slices
+   * (slices.ts) and the reply comes after the last one. Between slices:
+   * - a service forgotten meanwhile (destroyed before the action, down since)
+   *   is skipped: starting it would leave a process nobody supervises;
+   * - once shutdown begins, the services not yet started are not started
+   *   (each counts as refused), so shutdown leaves nothing running.
+   */
+  private action(verb: "start" | "stop" | "restart" | "up" | "down", args: string[], session: Session): Reply {
     const sel = this.select(args, false);
     if (typeof sel === "string") return fail(sel);
     if (sel.length === 0) return fail(msg.noValidService());
-    if (this.shuttingDown && verb !== "stop" && verb !== "down") return fail(msg.shuttingDown());
+    const starts = verb !== "stop" && verb !== "down";
+    if (this.shuttingDown && starts) return fail(msg.shuttingDown());
     let done = 0;
     const refusals: string[] = [];
-    for (const svc of sel) {
+    const one = (svc: Service): void => {
+      if (this.registry.service(svc.name) !== svc) return;
+      if (this.shuttingDown && starts) {
+        refusals.push(msg.shuttingDown());
+        return;
+      }
       let r: string | null;
       if (verb === "up" || verb === "down") {
-        if (alreadyThere(verb, svc.state)) continue;
+        if (alreadyThere(verb, svc.state)) return;
         r = svc.dispatch({ kind: verb === "up" ? "start" : "stop" });
       } else {
         r = svc.dispatch({ kind: verb });
       }
       if (r === null) done++;
       else refusals.push(r);
+    };
+    const finish = (): Reply => {
+      if (done === 0 && refusals.length > 0 && refusals.length === sel.length) return fail(refusals[0]!);
+      return ok([...refusals.map((r) => `error: ${r}`), `done ${done}`]);
+    };
+    if (!session.mayDefer) {
+      for (const svc of sel) one(svc);
+      return finish();
     }
-    if (done === 0 && refusals.length > 0 && refusals.length === sel.length) return fail(refusals[0]!);
-    return ok([...refusals.map((r) => `error: ${r}`), `done ${done}`]);
+    const rest = inSlices(sel, one);
+    return rest === null ? finish() : { body: [], later: rest.then(finish) };
   }
 
   private readonly commands: Record<string, Handler> = {
-    start: (a) => this.action("start", a),
-    stop: (a) => this.action("stop", a),
-    restart: (a) => this.action("restart", a),
-    up: (a) => this.action("up", a),
-    down: (a) => this.action("down", a),
+    start: (a, s) => this.action("start", a, s),
+    stop: (a, s) => this.action("stop", a, s),
+    restart: (a, s) => this.action("restart", a, s),
+    up: (a, s) => this.action("up", a, s),
+    down: (a, s) => this.action("down", a, s),
     destroy: (a) => {
       const sel = this.select(a, false);
       if (typeof sel === "string") return fail(sel);
@@ -263,6 +322,11 @@ export class Controller {
     if (sel.length === 0 && args[0] === "service") return fail(msg.unknownService(args[1]!));
     return ok(sel.map(line));
   }
+}
+
+/** The reply a deferred one resolves to. */
+function settle(r: Reply): Promise<Reply> | Reply {
+  return r.later ?? r;
 }
 
 /** `name: pid`, or `name: proxypid, pid` for a service whose proxy is up (the original's form). */

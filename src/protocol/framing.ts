@@ -8,8 +8,12 @@ export const OK_LINE = "OK\r\n";
 const NEWLINES = /[\r\n]+/g;
 const HAS_NEWLINE = /[\r\n]/;
 
-/** A reply: body lines, then either success or an error message. */
-export type Reply = { body: string[]; error?: string; follow?: Follow };
+/**
+ * A reply: body lines, then either success or an error message. `later`:
+ * the daemon has not finished the request; the real reply is what it
+ * resolves to (the console answers nothing more on that connection until then).
+ */
+export type Reply = { body: string[]; error?: string; follow?: Follow; later?: Promise<Reply> };
 
 /**
  * A reply that stays open (`tail -f`): the console sends the body, then
