@@ -11,6 +11,14 @@ import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.t
 import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 import { CFKD_MANUAL } from "./daemon/manual.ts";
+import { quietRuntime } from "./daemon/os/runtime.ts";
+
+// First of all: run again with Bun's idle GC timer off (an idle daemon
+// must not wake every second; see daemon/os/runtime.ts). Same pid. Not
+// for a program that only prints and exits.
+if (!process.argv.some((a) => ["--version", "-h", "--help", "-m", "--man"].includes(a))) {
+  quietRuntime({ execPath: process.execPath, argv: [process.argv0, ...selfCommand(process.execPath, process.argv).slice(1)], env: process.env });
+}
 
 const program = new Command("cfkd")
   .description("ControlFreak supervisor daemon: starts, watches and restarts your services")

@@ -9,7 +9,7 @@
  * Calls that fail return a `Failure` carrying errno and strerror's text
  * (e.g. "Address already in use"); nothing here throws for an OS error.
  */
-import { dlopen, FFIType, read, suffix } from "bun:ffi";
+import { dlopen, FFIType, ptr, read, suffix } from "bun:ffi";
 
 const isMac = process.platform === "darwin";
 
@@ -106,6 +106,7 @@ function open() {
     listen: { args: [I32, I32], returns: I32 },
     getsockname: { args: [I32, FFIType.ptr, FFIType.ptr], returns: I32 },
     getsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.ptr], returns: I32 },
+    execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: I32 },
   });
 }
 
@@ -287,4 +288,26 @@ export function unixSocketAnswers(path: string): boolean | Failure {
   } finally {
     close(fd);
   }
+}
+
+/**
+ * execve(2): replace this process's program, keeping its pid, descriptors
+ * without close-on-exec, and session. Returns only when it failed.
+ */
+export function execve(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): Failure {
+  const keep: Buffer[] = []; // the strings must outlive the call
+  const cstr = (t: string) => {
+    const b = Buffer.from(`${t}\0`);
+    keep.push(b);
+    return ptr(b);
+  };
+  const vector = (items: readonly string[]): BigUint64Array => {
+    const v = new BigUint64Array(items.length + 1); // NULL-terminated
+    items.forEach((t, i) => (v[i] = BigInt(cstr(t))));
+    return v;
+  };
+  const envp = vector(Object.entries(env).map(([k, v]) => `${k}=${v}`));
+  const r = check(libc().execve(cstr(path), vector(argv), envp), "execve");
+  keep.length = 0;
+  return isFailure(r) ? r : { failed: true, errno: 0, message: "execve returned" };
 }
