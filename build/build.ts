@@ -25,11 +25,11 @@ export async function versionString(): Promise<string> {
 }
 
 /** Compile one entry point into one executable; `target` as in `bun build --target`. */
-export async function compile(entry: string, outfile: string, version: string, target?: string): Promise<void> {
+export async function compile(entry: string, outfile: string, version: string, target?: string, variant: CompileVariant = {}): Promise<void> {
   const r = await Bun.build({
     entrypoints: [join(ROOT, "src", entry)],
     // A supervisor must not pick up a stray .env or bunfig.toml from its cwd.
-    compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, ...(target ? { target: target as Bun.Build.CompileTarget } : {}) },
+    compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, ...COMPILE_OPTIONS, ...variant, ...(target ? { target: target as Bun.Build.CompileTarget } : {}) },
     ...BUNDLE_OPTIONS,
     define: { CFK_BUILD_VERSION: JSON.stringify(version) },
   });
@@ -38,6 +38,12 @@ export async function compile(entry: string, outfile: string, version: string, t
     throw new Error(`build of ${entry} failed`);
   }
 }
+
+/** Compile options a benchmark may try against the shipped ones (test/bench/memory.bench.ts). */
+export type CompileVariant = { jitPolicy?: number };
+
+/** The compile options that ship. */
+export const COMPILE_OPTIONS: CompileVariant = {};
 
 /** How the sources are bundled; test/build/bundle.test.ts inspects the same layout. */
 export const BUNDLE_OPTIONS = {

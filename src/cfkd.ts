@@ -12,6 +12,8 @@ import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 import { CFKD_MANUAL } from "./daemon/manual.ts";
 import { quietRuntime } from "./daemon/os/runtime.ts";
+import { trimAfterBursts, trimCode } from "./daemon/os/trim.ts";
+import { systemClock } from "./daemon/os/clock.ts";
 
 // First of all: run again with Bun's idle GC timer off (an idle daemon
 // must not wake every second; see daemon/os/runtime.ts). Same pid. Not
@@ -146,6 +148,8 @@ async function main(): Promise<number> {
     detached.ready();
   }
   const log = daemon.log;
+  // start-up's code pages go back now, each burst's once it is over (os/trim.ts)
+  trimAfterBursts((fn) => daemon!.controller.changes.subscribe(fn), () => trimCode(process.execPath), systemClock);
   if (stopAsked) void daemon.shutdown();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));

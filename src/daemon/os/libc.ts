@@ -40,6 +40,7 @@ const linux = {
   UNIX_PATH_MAX: 108,
   /** clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux ABI) */
   USER_HZ: 100,
+  MADV_DONTNEED: 4,
 };
 
 const darwin: typeof linux = {
@@ -67,6 +68,7 @@ const darwin: typeof linux = {
   EADDRINUSE: 48,
   UNIX_PATH_MAX: 104,
   USER_HZ: 100, // no /proc on macOS: unused
+  MADV_DONTNEED: 4,
 };
 
 /** Platform constants. */
@@ -107,6 +109,7 @@ function open() {
     getsockname: { args: [I32, FFIType.ptr, FFIType.ptr], returns: I32 },
     getsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.ptr], returns: I32 },
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: I32 },
+    madvise: { args: [FFIType.u64, FFIType.u64, I32], returns: I32 },
   });
 }
 
@@ -310,4 +313,10 @@ export function execve(path: string, argv: readonly string[], env: Readonly<Reco
   const r = check(libc().execve(cstr(path), vector(argv), envp), "execve");
   keep.length = 0;
   return isFailure(r) ? r : { failed: true, errno: 0, message: "execve returned" };
+}
+
+/** madvise(addr, len, advice); returns null or the failure. */
+export function madvise(addr: bigint, len: bigint, advice: number): Failure | null {
+  const r = check(libc().madvise(addr, len, advice), "madvise");
+  return isFailure(r) ? r : null;
 }
