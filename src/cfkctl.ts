@@ -5,7 +5,6 @@
  * milliseconds, so nothing here touches process.stdout (a Node stream, ~10 ms
  * to set up) or imports commander unless the command line needs it.
  */
-import { homedir } from "node:os";
 import { runCli } from "./cli/run.ts";
 import { wantsColour, writeFileAtomic, type Io } from "./cli/io.ts";
 import { loadUtcOffset } from "./cli/localtime.ts";
@@ -45,6 +44,7 @@ const io: Io = {
   },
 };
 
-const code = await runCli(process.argv.slice(2), { io, home: process.env.HOME || homedir() });
+// node:os only when HOME is unset: loading it costs ~2 ms of every start
+const code = await runCli(process.argv.slice(2), { io, home: process.env.HOME || (await import("node:os")).homedir() });
 await Promise.allSettled(writes);
 process.exit(code);

@@ -3,7 +3,7 @@
  * command of grammar.ts (the compiler checks that none is missing). A
  * handler returns the exit code or throws a CliError; it prints through Io.
  */
-import { resolve } from "node:path";
+import { resolvePath } from "../protocol/paths.ts";
 import { descFromWire, infoFromWire, proxyStatusFromWire, statusFromWire, type DescRecord, type InfoRecord, type StatusRecord } from "../protocol/status.ts";
 import type { Connection } from "./connection.ts";
 import { CliError, EXIT, daemonError, say } from "./errors.ts";
@@ -230,11 +230,11 @@ const handlers: Record<CommandName, Handler> = {
     const name = file === "-" ? "stdin" : file;
     let text: string;
     try {
-      text = file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(resolve(ctx.io.cwd, file));
+      text = file === "-" ? await ctx.io.readStdin() : await ctx.io.readFile(resolvePath(ctx.io.cwd, file));
     } catch (e) {
       throw new CliError("usage", say.cannotRead(name, (e as Error).message));
     }
-    const base = resolve(ctx.io.cwd, inv.basedir ?? ".");
+    const base = resolvePath(ctx.io.cwd, inv.basedir ?? ".");
     const list = statements(text, base);
     if (list.length === 0) return EXIT.ok;
     return withConnection(ctx, async (c) => {
@@ -261,7 +261,7 @@ const handlers: Record<CommandName, Handler> = {
       return EXIT.ok;
     }
     try {
-      await ctx.io.writeFile(resolve(ctx.io.cwd, file), `# written by cfkctl save: load with cfkd -c FILE or cfkctl load FILE\n${text}`);
+      await ctx.io.writeFile(resolvePath(ctx.io.cwd, file), `# written by cfkctl save: load with cfkd -c FILE or cfkctl load FILE\n${text}`);
     } catch (e) {
       throw new CliError("usage", say.cannotWrite(file, (e as Error).message));
     }

@@ -3,7 +3,7 @@
  * `unix:/path`, `/abs/path`, `rel/path` → unix socket;
  * `host:port`, `[v6]:port` → TCP.
  */
-import { resolve } from "node:path";
+import { resolvePath } from "./paths.ts";
 
 export type Address =
   | { kind: "unix"; path: string }
@@ -16,9 +16,9 @@ export function parseAddress(text: string, cwd = process.cwd()): Address | { kin
   if (a.startsWith("unix:")) {
     const p = a.slice(5);
     if (p === "") return { kind: "error", message: `invalid address '${text}': no path after unix:` };
-    return { kind: "unix", path: resolve(cwd, p) };
+    return { kind: "unix", path: resolvePath(cwd, p) };
   }
-  if (a.startsWith("/") || !a.includes(":")) return { kind: "unix", path: resolve(cwd, a) };
+  if (a.startsWith("/") || !a.includes(":")) return { kind: "unix", path: resolvePath(cwd, a) };
   const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(a) ?? /^([^:\s]+):(\d+)$/.exec(a);
   if (!m) return { kind: "error", message: `invalid address '${text}': expected unix:/path, /path, host:port or [v6]:port` };
   const port = Number(m[2]);
