@@ -13,7 +13,7 @@ import { dirname } from "node:path";
 import { translate, type Plan } from "./translate.ts";
 import { Sink, SinkHub } from "./sinks.ts";
 import { makeAppender, type AppenderFn, type Rec } from "./appenders.ts";
-import { configureLog4js, levelValue, record } from "./backend.ts";
+import { configure, levelValue, record } from "./backend.ts";
 import { drainBatches, LineBatch } from "./lines.ts";
 import { Tail } from "./tail.ts";
 import { writeDefaultConfig } from "./defaults.ts";
@@ -78,11 +78,11 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
       fns.set(a.name, makeAppender(a.layout, sink, a.threshold ? levelValue(a.threshold) : 0));
     }
     try {
-      configureLog4js(plan.value.categories, fns);
+      configure(plan.value.categories, fns);
     } catch (e) {
       // log4js refused it (it should not): put the old set-up back
       for (const [key, s] of next) if (sinks.get(key) !== s) void s.close();
-      if (current) configureLog4js(current.categories, current.fns);
+      if (current) configure(current.categories, current.fns);
       throw new LogConfigError(`${o.configFile}: log4js refused the configuration: ${(e as Error).message}`);
     }
     for (const [key, s] of sinks) if (next.get(key) !== s) void s.close();
