@@ -148,8 +148,14 @@ async function main(): Promise<number> {
     detached.ready();
   }
   const log = daemon.log;
-  // start-up's code pages go back now, each burst's once it is over (os/trim.ts)
-  trimAfterBursts((fn) => daemon!.controller.changes.subscribe(fn), () => trimCode(process.execPath), systemClock);
+  // start-up's code pages go back now, each burst's once it is over (os/trim.ts):
+  // a burst is service state changes and console clients coming and going
+  const d = daemon;
+  const activity = (fn: () => void) => {
+    const offs = [d.controller.changes.subscribe(fn), ...d.consoles.map((c) => c.onConnectionClosed(fn))];
+    return () => offs.forEach((off) => off());
+  };
+  trimAfterBursts(activity, () => trimCode(process.execPath), systemClock);
   if (stopAsked) void daemon.shutdown();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));

@@ -79,6 +79,7 @@ export class Console {
   private listener: SocketListener<Conn> | null = null;
   private conns = new Set<Socket<Conn>>();
   private nextId = 1;
+  private closedListeners = new Set<() => void>();
 
   constructor(private readonly opts: ConsoleOptions) {}
 
@@ -147,6 +148,12 @@ export class Console {
     for (const s of this.conns) this.endWhenFlushed(s);
   }
 
+  /** Call `fn` whenever a connection ends (a client's work is done); returns the unsubscribe. */
+  onConnectionClosed(fn: () => void): () => void {
+    this.closedListeners.add(fn);
+    return () => this.closedListeners.delete(fn);
+  }
+
   get connections(): number {
     return this.conns.size;
   }
@@ -203,6 +210,7 @@ export class Console {
         s.data.stuck?.();
         s.data.stopFollow?.();
         if (self.conns.delete(s)) self.opts.log.event("debug", "Console connection closed");
+        for (const l of self.closedListeners) l();
       },
       error(s: Socket<Conn>, err: Error) {
         self.opts.log.event("error", `Console connection error: ${err.message}`);

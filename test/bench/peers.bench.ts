@@ -476,6 +476,13 @@ console.log(["", "start", "respawn", "stop", "status", "PSS MiB", `CPU ms/${IDLE
 for (const r of results) {
   console.log([r.name, f(r.start, 0), f(r.respawn), f(r.stop, 0), f(r.status), f(r.pssMiB), f(r.idleCpuMs, 0), f(r.logSecs, 3), r.lost ?? "—", r.mangled ?? "—", f(r.logPeakMiB, 0)].join("\t"));
 }
+// issue 19's targets that this run measures, beside their values
+const me = results.find((r) => r.name === "cfkd");
+const s6 = results.find((r) => r.name === "s6");
+if (me) {
+  const ratio = me.logSecs !== undefined && s6?.logSecs !== undefined ? me.logSecs / s6.logSecs : NaN;
+  console.log(`targets: log path ≤ 1.3× s6-log: ${f(ratio, 2)}×; 0 lost, 0 mangled: ${me.lost ?? "—"} lost, ${me.mangled ?? "—"} mangled; peak RSS ≤ 45 MiB: ${f(me.logPeakMiB, 0)} MiB; idle CPU 0 ms: ${f(me.idleCpuMs, 0)} ms`);
+}
 if (WRITE) {
   writeReport(join(ROOT, "docs"), results, { n: N, lines: LINES, idleS: IDLE_S, bun: Bun.version, when: new Date().toISOString().slice(0, 10), cores: navigator.hardwareConcurrency });
   console.log("wrote docs/benchmarks.md and docs/bench/*.svg");

@@ -49,7 +49,7 @@ async function bareSpawns(n: number): Promise<number> {
   return t;
 }
 
-async function cfkdStartAll(n: number): Promise<{ all: number; maxWait: number; probes: number; reply: number }> {
+async function cfkdStartAll(n: number): Promise<{ all: number; maxWait: number; probes: number; reply: number; waits: number[] }> {
   await using d = await DaemonProcess.start();
   await using c = await d.client();
   await using probe = await d.client();
@@ -60,16 +60,22 @@ async function cfkdStartAll(n: number): Promise<{ all: number; maxWait: number; 
   let running = true;
   let maxWait = 0;
   let probes = 0;
+  let measuring = false;
+  const waits: number[] = [];
   const prober = (async () => {
     while (running) {
       const t = performance.now();
       await ok(probe, "command version");
-      maxWait = Math.max(maxWait, performance.now() - t);
+      if (!measuring) continue;
+      const w = performance.now() - t;
+      maxWait = Math.max(maxWait, w);
+      waits.push(w);
       probes++;
     }
   })();
   await Bun.sleep(50); // the prober is in its stride
   const t0 = performance.now();
+  measuring = true;
   await ok(c, "command start all");
   const reply = performance.now() - t0;
   for (;;) {
@@ -80,9 +86,10 @@ async function cfkdStartAll(n: number): Promise<{ all: number; maxWait: number; 
   }
   const all = performance.now() - t0;
   running = false;
+  measuring = false;
   await prober;
   await ok(c, "command stop all");
-  return { all, maxWait, probes, reply };
+  return { all, maxWait, probes, reply, waits };
 }
 
 async function declareMany(m: number): Promise<{ t: number; listed: number; status: number }> {
@@ -104,7 +111,10 @@ const r = await cfkdStartAll(N);
 console.log(`N=${N}: ${N} bare spawns (this process) → all in /proc: ${ms(base)}`);
 console.log(`N=${N}: cfkd start all → all in /proc: ${ms(r.all)} (start all replied after ${ms(r.reply)})`);
 console.log(`  ratio cfkd / bare spawns: ${(r.all / base).toFixed(2)}×   target ≤ 2×`);
-console.log(`  longest \`command version\` wait during start all: ${ms(r.maxWait)} over ${r.probes} requests   target ≤ 100 ms`);
+const sorted = [...r.waits].sort((a, b) => a - b);
+const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? 0;
+console.log(`  longest \`command version\` wait during start all: ${ms(r.maxWait)} over ${r.probes} requests (p99 ${ms(p99)}, ${sorted.filter((w) => w > 100).length} over 100 ms)   target ≤ 100 ms`);
+console.log(`  (load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}: waits on a busy machine include time nobody ran)`);
 if (M > 0) {
   const m = await declareMany(M);
   console.log(`M=${M}: declared ${M} services (${2 * M} statements) in ${ms(m.t)}; list shows ${m.listed}; status of all ${ms(m.status)}   target: works (${m.listed === M ? "yes" : "NO"})`);

@@ -62,7 +62,8 @@ export const TRIM_GAP_MS = 10_000;
 
 /**
  * Trim now, then again once each burst of activity is over: TRIM_QUIET_MS
- * after the last event `subscribe` reports (service state changes), at most
+ * after the last event `subscribe` reports (service state changes, console
+ * connections ending), at most
  * once per TRIM_GAP_MS. One timer, armed only while a burst is under way, so
  * an idle daemon is never woken by it. Returns the stop function.
  */
