@@ -2,7 +2,7 @@
  * Memory benchmark (issue 19, target 1). Run: npx bun test/bench/memory.bench.ts [--long]
  * The compiled cfkd as it ships, beside build variants and a bare compiled
  * Bun program that listens on a unix socket (the floor), in one run: PSS with
- * no services (3 s after start-up) and with 200 running `sleep` services
+ * no services (12 s after start-up) and with 200 running `sleep` services
  * (12 s after they all run). --long: then restart all every 10 s for an hour,
  * printing PSS every 10 minutes (it must stay flat).
  * Targets: PSS ≤ 28 MiB with no services, ≤ 36 MiB with 200.
@@ -40,7 +40,7 @@ async function measure(label: string, cfkd: string): Promise<{ label: string; no
     const sock = join(home, "sock");
     const c = await waitFor(() => Client.connect(sock).catch(() => null), "cfkd to listen", 10_000);
     await c[Symbol.asyncDispose]();
-    await Bun.sleep(3000);
+    await Bun.sleep(12_000); // settled: past the trims that follow start-up (src/daemon/os/trim.ts)
     const none = memKiB(p.pid).pss;
     const d = await Client.connect(sock);
     const lines: string[] = [];

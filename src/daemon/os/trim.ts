@@ -30,8 +30,11 @@ export function trimCode(execPath: string): number {
 }
 
 /**
- * The executable's `r-xp` mappings whose pages are all clean file pages (no
- * Anonymous, no Private_Dirty: a page the process wrote to would be lost).
+ * The executable's `r-xp` mappings with no anonymous page: a page the
+ * process wrote to (copied on write) is Anonymous and would be lost. A
+ * Private_Dirty page that is not Anonymous is the page cache's own page of a
+ * file written recently (a fresh build not yet written back): dropping the
+ * mapping of it loses nothing.
  */
 export function codeMappings(smaps: string, execPath: string): { start: bigint; end: bigint }[] {
   const out: { start: bigint; end: bigint }[] = [];
@@ -48,8 +51,8 @@ export function codeMappings(smaps: string, execPath: string): { start: bigint; 
       if (head[3] === "r-xp" && head[4] === execPath) cur = { start: BigInt(`0x${head[1]}`), end: BigInt(`0x${head[2]}`), clean: true };
       continue;
     }
-    const kv = /^(Private_Dirty|Anonymous):\s+(\d+)/.exec(line);
-    if (cur && kv && kv[2] !== "0") cur.clean = false;
+    const kv = /^Anonymous:\s+(\d+)/.exec(line);
+    if (cur && kv && kv[1] !== "0") cur.clean = false;
   }
   done();
   return out;
