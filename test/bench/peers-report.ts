@@ -110,6 +110,7 @@ Not yet measured: requests dropped during a rolling deploy (it comes with rollin
 
 Each of these prints its targets beside the measured values, comparing in the same run:
 
+<!-- doc-test: skip (benchmarks take minutes) -->
 \`\`\`sh
 npx bun test/bench/scale.bench.ts      # start all of 3,000: console latency, vs 3,000 bare spawns; 10,000 declared
 npx bun test/bench/idle.bench.ts       # idle CPU and wakeups with 200 services (--short: 5 s)
