@@ -105,6 +105,7 @@ test("env_file: read at each start, add_env wins over it, a missing file or a ba
   expect(environ(pid).MODE).toBe("two");
   expect(environ(pid).DB_URL).toBeUndefined();
   await d.ok("command stop service ef");
+  await waitFor(async () => (await d.status("ef"))[1] === "stopped", "ef stopped");
   writeFileSync(file, "MODE=three\nthis is not a variable\n");
   await d.ok("service ef respawn_on_fail=0");
   await d.ok("command start service ef");
