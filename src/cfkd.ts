@@ -31,6 +31,8 @@ const program = new Command("cfkd")
   .option("--auth-token-file <file>", "TCP consoles require 'auth TOKEN' first; needed for a non-loopback address")
   .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail")
   .option("--max-connections <n>", "most console connections at once", "1000")
+  .option("--auth-timeout <secs>", "with a token: close a connection that has not authenticated within SECS", "10")
+  .option("--max-unauthenticated <n>", "with a token: most connections not yet authenticated (a new one closes the oldest)", "64")
   .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .addOption(new Option("-m, --man", "print the full manual"))
@@ -83,6 +85,8 @@ async function main(): Promise<number> {
     authTokenFile?: string;
     readonlyAddress?: string;
     maxConnections: string;
+    authTimeout: string;
+    maxUnauthenticated: string;
   }>();
   if (o.man) {
     process.stdout.write(CFKD_MANUAL);
@@ -98,8 +102,16 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    process.stderr.write(usage("--max-connections must be a positive integer"));
+  const authTimeout = Number(o.authTimeout);
+  const maxUnauthenticated = Number(o.maxUnauthenticated);
+  for (const [flag, n] of [["--max-connections", maxConnections], ["--max-unauthenticated", maxUnauthenticated]] as const) {
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(usage(`${flag} must be a positive integer`));
+      return 2;
+    }
+  }
+  if (!(authTimeout > 0) || authTimeout > 86_400) {
+    process.stderr.write(usage("--auth-timeout must be a number of seconds above 0 (at most 86400)"));
     return 2;
   }
   if (o.daemon && !detached) {
@@ -133,6 +145,7 @@ async function main(): Promise<number> {
       logConfigFile: o.logConfigFile && resolve(o.logConfigFile),
       authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
       maxConnections,
+      admission: { authDeadlineMs: authTimeout * 1000, maxUnauthenticated },
       defaultCwd: detached ? "/" : undefined,
     });
   } catch (e) {

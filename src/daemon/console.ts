@@ -11,7 +11,11 @@
  *   drains, so its cost to the daemon stays bounded; if it stays stuck for
  *   STUCK_MS it is disconnected;
  * - with a token (TCP consoles, SPEC §10), nothing but `auth` and `exit` is
- *   answered until the connection has sent the right `auth TOKEN`;
+ *   answered until the connection has sent the right `auth TOKEN`; until
+ *   then the connection is a stranger's and admission.ts rules it (its own
+ *   cap, apart from `maxConnections`; a deadline; a few wrong tokens; a
+ *   rate-limited log). It takes one of the operator's slots only once
+ *   authenticated;
  * - a client that disconnects mid-request: its pending output is dropped;
  * - a reply that comes later (an action over many services, run in slices,
  *   or a request waiting behind one): nothing more of that connection is
@@ -33,6 +37,7 @@ import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { tokenMatches } from "./auth.ts";
+import { Admission, DEFAULT_ADMISSION, type AdmissionRules } from "./admission.ts";
 import * as libc from "./os/libc.ts";
 import { StartError } from "./os/home.ts";
 import { clearStaleSocket } from "./os/unixpath.ts";
@@ -52,6 +57,8 @@ export type ConsoleOptions = {
   /** when set, each connection must `auth` with it first */
   token?: string;
   maxConnections: number;
+  /** how strangers are treated on a console with a token (defaults: DEFAULT_ADMISSION) */
+  admission?: Partial<AdmissionRules>;
   log: DaemonLog;
   execute(req: Request, conn: { readonly: boolean; mayDefer: boolean }): Reply;
 };
@@ -80,8 +87,12 @@ export class Console {
   private conns = new Set<Socket<Conn>>();
   private nextId = 1;
   private closedListeners = new Set<() => void>();
+  /** only on a console with a token */
+  private readonly gate: Admission<Socket<Conn>> | null;
 
-  constructor(private readonly opts: ConsoleOptions) {}
+  constructor(private readonly opts: ConsoleOptions) {
+    this.gate = opts.token === undefined ? null : new Admission({ ...DEFAULT_ADMISSION, ...opts.admission }, opts.log, "console");
+  }
 
   get address(): Address {
     return this.opts.address;
@@ -145,6 +156,7 @@ export class Console {
   close(): void {
     this.listener?.stop(false);
     this.listener = null;
+    this.gate?.close();
     for (const s of this.conns) this.endWhenFlushed(s);
   }
 
@@ -156,6 +168,20 @@ export class Console {
 
   get connections(): number {
     return this.conns.size;
+  }
+
+  /** connections holding one of the operator's slots (every one, without a token) */
+  private get operators(): number {
+    return this.conns.size - (this.gate?.unauthenticated ?? 0);
+  }
+
+  /** Refused, but told why: its first request gets the error, then it is closed. */
+  private refuse(s: Socket<Conn>): void {
+    // (closing at once would reach most clients as a reset, with no message at all)
+    s.data.refused = true;
+    this.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
+    const t = setTimeout(() => s.terminate(), REFUSED_MS);
+    s.data.stuck = () => clearTimeout(t);
   }
 
   private handlers() {
@@ -177,15 +203,13 @@ export class Console {
           refused: false,
           waiting: false,
         };
-        if (self.conns.size >= self.opts.maxConnections) {
-          // Refused, but told why: its first request gets the error (closing at
-          // once would reach most clients as a reset, with no message at all).
-          s.data.refused = true;
-          self.opts.log.event("warn", `refused console connection from ${s.data.peer}: too many connections`);
-          const t = setTimeout(() => s.terminate(), REFUSED_MS);
-          s.data.stuck = () => clearTimeout(t);
+        if (self.gate) {
+          // a stranger until `auth`: logged and counted then (see admission.ts)
+          self.conns.add(s);
+          self.gate.arrive(s, s.data.peer, () => s.terminate());
           return;
         }
+        if (self.conns.size >= self.opts.maxConnections) return self.refuse(s);
         self.conns.add(s);
         self.opts.log.event("debug", `new connection to admin from ${s.data.peer}`);
       },
@@ -209,7 +233,8 @@ export class Console {
         s.data.out = [];
         s.data.stuck?.();
         s.data.stopFollow?.();
-        if (self.conns.delete(s)) self.opts.log.event("debug", "Console connection closed");
+        self.gate?.gone(s);
+        if (self.conns.delete(s) && s.data.authorized) self.opts.log.event("debug", "Console connection closed");
         for (const l of self.closedListeners) l();
       },
       error(s: Socket<Conn>, err: Error) {
@@ -240,7 +265,11 @@ export class Console {
         this.opts.log.event("debug", "Console exiting");
         return this.endWhenFlushed(s);
       }
-      const reply = this.answer(c, req);
+      const reply = this.answer(s, req);
+      if (reply.closes) {
+        this.write(s, formatReply(reply));
+        return this.endWhenFlushed(s);
+      }
       if (reply.later) return this.awaitReply(s, reply.later);
       if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
       this.write(s, formatReply(reply));
@@ -256,15 +285,23 @@ export class Console {
   }
 
   /** Authentication first, then the controller. */
-  private answer(c: Conn, req: Request): Reply {
+  private answer(s: Socket<Conn>, req: Request): Reply & { closes?: boolean } {
+    const c = s.data;
     if (req.kind === "auth") {
       if (this.opts.token === undefined) return { body: [] };
-      if (tokenMatches(this.opts.token, req.token)) {
+      const right = tokenMatches(this.opts.token, req.token);
+      if (c.authorized) return right ? { body: [] } : { body: [], error: msg.notAuthorized() };
+      if (right) {
+        this.gate!.authenticated(s);
+        if (this.operators > this.opts.maxConnections) {
+          this.opts.log.event("warn", `refused console connection from ${c.peer}: too many connections`);
+          return { body: [], error: msg.tooManyConnections(this.opts.maxConnections), closes: true };
+        }
         c.authorized = true;
+        this.opts.log.event("debug", `new connection to admin from ${c.peer}`);
         return { body: [] };
       }
-      this.opts.log.event("warn", `failed auth from console client ${c.peer}`);
-      return { body: [], error: msg.notAuthorized() };
+      return { body: [], error: msg.notAuthorized(), closes: this.gate!.failed(s) };
     }
     if (!c.authorized) return { body: [], error: msg.notAuthorized() };
     return this.opts.execute(req, { readonly: this.opts.readonly, mayDefer: true });

@@ -17,6 +17,7 @@ import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
 import { loadToken } from "./auth.ts";
+import type { AdmissionRules } from "./admission.ts";
 import { VERSION } from "../version.ts";
 import { recover, StateWriter, stateFile, type Recovery } from "./survival.ts";
 
@@ -34,6 +35,8 @@ export type DaemonOptions = {
   spawner?: Spawner;
   signals?: Signals;
   maxConnections?: number;
+  /** --auth-timeout, --max-unauthenticated: how a console with a token treats strangers */
+  admission?: Partial<AdmissionRules>;
   /** --auth-token-file: TCP consoles require `auth TOKEN` first */
   authTokenFile?: string;
   /** --readonly-address: a second console for status-only clients */
@@ -100,6 +103,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       // the unix socket's file mode is its protection; TCP needs the token
       token: address.kind === "tcp" ? token : undefined,
       maxConnections: o.maxConnections ?? 1000,
+      admission: o.admission,
       log,
       execute: (req, c) => {
         const reply = controller.execute(req, c);
