@@ -135,12 +135,12 @@ export class DaemonProcess implements AsyncDisposable {
   private dir: { path: string } & Disposable;
   stderr = "";
 
-  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable, tcpPort?: number, address?: string) {
+  private constructor(readonly home: string, args: string[], env: Record<string, string>, dir: { path: string } & Disposable, tcpPort?: number, address?: string, prefix: string[] = []) {
     this.dir = dir;
     this.sock = join(home, "sock");
     this.address = address ?? (tcpPort ? `127.0.0.1:${tcpPort}` : this.sock);
     if (tcpPort) args = ["-a", this.address, ...args];
-    const proc = Bun.spawn([BUN, CFKD, "--home", home, ...args], {
+    const proc = Bun.spawn([...prefix, BUN, CFKD, "--home", home, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
     });
@@ -154,12 +154,12 @@ export class DaemonProcess implements AsyncDisposable {
   /**
    * Start cfkd and wait until its console accepts connections. `tcp`: listen
    * on a free loopback port. `address`: where to connect when the arguments
-   * set their own `-a`.
+   * set their own `-a`. `prefix`: a command that execs cfkd (e.g. prlimit).
    */
-  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string; tcp?: boolean; address?: string } = {}): Promise<DaemonProcess> {
+  static async start(opts: { args?: string[]; env?: Record<string, string>; home?: string; tcp?: boolean; address?: string; prefix?: string[] } = {}): Promise<DaemonProcess> {
     const dir = tempDir("cfkd-");
     const home = opts.home ?? join(dir.path, "home");
-    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined, opts.address);
+    const d = new DaemonProcess(home, opts.args ?? [], opts.env ?? {}, dir, opts.tcp ? await freePort() : undefined, opts.address, opts.prefix);
     try {
       const how = await waitFor(async () => {
         if (d.proc.exitCode !== null) return "exited";

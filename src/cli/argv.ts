@@ -9,7 +9,7 @@
  * errors. It may decline; it must never disagree with commander
  * (test/cli/argv.test.ts checks both on a table of command lines).
  */
-import { COMMANDS, isCommandName, parseLines, type Arity, type CommandName, type Invocation } from "./grammar.ts";
+import { COMMANDS, isCommandName, parseLines, parseTimeout, type Arity, type CommandName, type Invocation } from "./grammar.ts";
 
 /** Parse argv (without the program name); null means "ask commander". */
 export function parseFast(argv: readonly string[]): Invocation | null {
@@ -22,6 +22,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   let lines: number | undefined;
   let follow = false;
   let long = false;
+  let timeout: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
     const next = argv[i + 1];
@@ -34,6 +35,12 @@ export function parseFast(argv: readonly string[]): Invocation | null {
       if (name === "--address") address = v;
       else if (name === "--basedir") basedir = v;
       else authTokenFile = v;
+      if (name === tok) i++;
+    } else if (name === "--timeout") {
+      const v = eq > 0 && name !== tok ? tok.slice(eq + 1) : value;
+      const n = v === undefined ? undefined : parseTimeout(v);
+      if (n === undefined) return null;
+      timeout = n;
       if (name === tok) i++;
     } else if (tok === "--json") {
       json = true;
@@ -64,6 +71,7 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   if (authTokenFile !== undefined) inv.authTokenFile = authTokenFile;
   if (lines !== undefined) inv.lines = lines;
   if (long) inv.long = true;
+  if (timeout !== undefined) inv.timeout = timeout;
   return inv;
 }
 

@@ -6,7 +6,10 @@
  * Races handled: a reply split across reads (and a UTF-8 character split
  * across chunks); a write the kernel takes only in part (the rest waits for
  * `drain`); the daemon closing the connection mid-reply (the request fails
- * with "connection closed", never hangs).
+ * with "connection closed", never hangs); a daemon that never accepts or
+ * never answers (out of descriptors, stopped, wedged): connect and each
+ * request give up after `timeoutMs` with exit 3 — but a stream (`tail -f`)
+ * waits as long as it runs.
  */
 import type { Socket } from "bun";
 import { formatAddress, type Address } from "../protocol/address.ts";
@@ -37,14 +40,18 @@ export class Connection {
   );
   private sock!: Socket<undefined>;
 
-  private constructor(readonly address: string) {}
+  private constructor(
+    readonly address: string,
+    /** the longest wait for connect and for each reply; 0: none */
+    private readonly timeoutMs: number,
+  ) {}
 
   /**
    * Connect, or throw the "cannot reach the daemon" CliError (exit 3). With
    * a token, authenticate first (`auth TOKEN`); a refusal is exit 1.
    */
-  static async open(address: Address, token?: string): Promise<Connection> {
-    const c = new Connection(formatAddress(address));
+  static async open(address: Address, token?: string, timeoutMs = 0): Promise<Connection> {
+    const c = new Connection(formatAddress(address), timeoutMs);
     const dec = new TextDecoder();
     const socket = {
       data: (_s: Socket<undefined>, d: Uint8Array) => c.reader.feed(dec.decode(d, { stream: true })),
@@ -52,12 +59,12 @@ export class Connection {
       close: () => c.onClose(),
       error: () => c.onClose(),
     };
+    const connecting =
+      address.kind === "unix" ? Bun.connect({ unix: address.path, socket }) : Bun.connect({ hostname: address.host, port: address.port, socket });
     try {
-      c.sock =
-        address.kind === "unix"
-          ? await Bun.connect({ unix: address.path, socket })
-          : await Bun.connect({ hostname: address.host, port: address.port, socket });
+      c.sock = await c.deadline(connecting, () => void connecting.then((s) => s.terminate(), () => {}));
     } catch (e) {
+      if (e instanceof CliError) throw e;
       throw new CliError("unreachable", say.unreachable(c.address, connectReason(e)));
     }
     if (token !== undefined) {
@@ -70,14 +77,31 @@ export class Connection {
     return c;
   }
 
-  /** Send one request line and wait for its whole reply. */
+  /** Send one request line and wait (at most timeoutMs) for its whole reply. */
   request(line: string): Promise<Reply> {
-    return this.send(line);
+    return this.deadline(this.send(line), () => this.abort());
   }
 
-  /** Like request, but every body line is handed to onLine as it arrives. */
-  stream(line: string, onLine: (line: string) => void): Promise<Reply> {
-    return this.send(line, onLine);
+  /**
+   * Like request, but every body line is handed to onLine as it arrives.
+   * `timed`: false for a stream that runs until stopped (`tail -f`).
+   */
+  stream(line: string, onLine: (line: string) => void, timed: boolean): Promise<Reply> {
+    const p = this.send(line, onLine);
+    return timed ? this.deadline(p, () => this.abort()) : p;
+  }
+
+  /** p, or the exit-3 "did not answer" error after timeoutMs (then `giveUp` runs). */
+  private deadline<T>(p: Promise<T>, giveUp: () => void): Promise<T> {
+    if (this.timeoutMs <= 0) return p;
+    let timer!: ReturnType<typeof setTimeout>;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new CliError("unreachable", say.timedOut(this.address, this.timeoutMs / 1000)));
+        giveUp(); // after: closing fails the pending request too, and the first word wins
+      }, this.timeoutMs);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   /** Resolves when the daemon has closed the connection. */

@@ -44,6 +44,8 @@ export const say = {
   },
   unreachable: (address: string, reason: string) =>
     `cfkctl: cannot reach the daemon (${reason}): is cfkd running? tried ${address}; start it with "cfkd -d"`,
+  timedOut: (address: string, secs: number) =>
+    `cfkctl: cfkd at ${address} did not answer within ${secs} s (is it overloaded or stuck? --timeout SECS waits longer, 0 forever)`,
   connectionLost: (address: string) => `cfkctl: the connection to cfkd at ${address} closed before it answered`,
   usage: (m: string) => `cfkctl: ${m} (see cfkctl --help)`,
   badAddress: (m: string) => `cfkctl: ${m}`,

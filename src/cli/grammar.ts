@@ -72,7 +72,19 @@ export type Invocation = {
   follow: boolean;
   /** status -l */
   long?: boolean;
+  /** --timeout SECS: the longest wait for a reply (0: forever); default DEFAULT_TIMEOUT_SECS */
+  timeout?: number;
 };
+
+/** How long cfkctl waits for cfkd to answer a request, by default (not for a stream: `tail -f`). */
+export const DEFAULT_TIMEOUT_SECS = 10;
+
+/** Parse --timeout: a non-negative number of seconds (0: wait forever). */
+export function parseTimeout(v: string): number | undefined {
+  if (!/^\d+(\.\d+)?$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n <= 86_400 * 365 ? n : undefined;
+}
 
 /** Parse tail's -n value: a non-negative integer. */
 export function parseLines(v: string): number | undefined {

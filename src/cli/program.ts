@@ -5,7 +5,7 @@
  * for loading commander.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { COMMANDS, parseLines, type CommandName, type Invocation } from "./grammar.ts";
+import { COMMANDS, parseLines, parseTimeout, type CommandName, type Invocation } from "./grammar.ts";
 import { MANUAL, EXAMPLES } from "./help.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { VERSION } from "../version.ts";
@@ -33,6 +33,11 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     .option("--auth-token-file <file>", "send the token in FILE ('auth TOKEN') before anything else, for a TCP console that requires it (default: $CFKD_TOKEN_FILE)")
     .option("--basedir <dir>", "what ${BASE} stands for in 'load' (default: the current directory)")
     .option("-y, --yes", "run without asking for confirmation (accepted for compatibility)")
+    .option("--timeout <secs>", "give up (exit 3) when cfkd has not answered a request within SECS; 0 waits forever; never applies to tail -f (default: 10)", (v: string) => {
+      const n = parseTimeout(v);
+      if (n === undefined) throw new InvalidArgumentError("expected a number of seconds");
+      return n;
+    })
     .option("--json", "print status, desc, pids, list, proxystatus and tail as JSON, for scripts")
     .option("-m, --man", "print the full manual")
     .version(VERSION, "--version", "print cfkctl's own version (the daemon's: cfkctl version)")
@@ -79,7 +84,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     }
     if ("longOption" in spec) c.option("-l, --long", "the long form: pid, uptime, restarts, cmd, tags, memory and CPU of each service's processes");
     c.action(() => {
-      const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string }>();
+      const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string; timeout?: number }>();
       const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean }>();
       const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
       if (g.address !== undefined) inv.address = g.address;
@@ -87,6 +92,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       if (g.authTokenFile !== undefined) inv.authTokenFile = g.authTokenFile;
       if (o.lines !== undefined) inv.lines = o.lines;
       if (o.long === true) inv.long = true;
+      if (g.timeout !== undefined) inv.timeout = g.timeout;
       result = inv;
     });
   }

@@ -8,7 +8,7 @@ import { parseFast } from "./argv.ts";
 import { execute } from "./commands.ts";
 import { Connection } from "./connection.ts";
 import { CliError, EXIT, say } from "./errors.ts";
-import type { Invocation } from "./grammar.ts";
+import { DEFAULT_TIMEOUT_SECS, type Invocation } from "./grammar.ts";
 import type { Io } from "./io.ts";
 
 export type RunOptions = { io: Io; home: string };
@@ -39,7 +39,8 @@ export async function runCli(argv: readonly string[], { io, home }: RunOptions):
     if (address.kind === "error") throw new CliError("usage", say.badAddress(address.message));
     const tokenFile = inv.authTokenFile ?? (io.env.CFKD_TOKEN_FILE || undefined);
     const token = tokenFile === undefined ? undefined : await readToken(tokenFile, io);
-    return await execute(inv, { io, connect: () => Connection.open(address, token) });
+    const timeoutMs = (inv.timeout ?? DEFAULT_TIMEOUT_SECS) * 1000;
+    return await execute(inv, { io, connect: () => Connection.open(address, token, timeoutMs) });
   } catch (e) {
     if (e instanceof CliError) {
       if (e.message) io.err(e.message);

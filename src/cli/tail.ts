@@ -36,7 +36,7 @@ export async function tail(inv: Invocation, ctx: Context): Promise<number> {
       failed = true;
     };
     const run = async (c: Connection, sel: string) => {
-      const r = await c.stream(`command tail ${sel}${opts}`, print);
+      const r = await c.stream(`command tail ${sel}${opts}`, print, !inv.follow);
       if (r.error !== undefined) report(new CliError("daemon", say.daemonError(r.error)));
     };
     if (!inv.follow) {

@@ -27,8 +27,7 @@
  *   is not disconnected for being slow); the stream stops when the
  *   connection closes.
  */
-import type { Socket, SocketListener } from "bun";
-import { chmodSync } from "node:fs";
+import type { Socket } from "bun";
 import { parseRequest } from "../protocol/request.ts";
 import { formatReply, formatBody, errorLine, type Follow } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
@@ -37,8 +36,8 @@ import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { tokenMatches } from "./auth.ts";
-import { Admission, DEFAULT_ADMISSION, type AdmissionRules } from "./admission.ts";
-import * as libc from "./os/libc.ts";
+import { Admission, DEFAULT_ADMISSION, RateLimitedLog, type AdmissionRules } from "./admission.ts";
+import { Listener } from "./listener.ts";
 import { StartError } from "./os/home.ts";
 import { clearStaleSocket } from "./os/unixpath.ts";
 import { unlinkQuietly } from "./os/files.ts";
@@ -83,15 +82,18 @@ type Conn = {
 };
 
 export class Console {
-  private listener: SocketListener<Conn> | null = null;
+  private listener: Listener<Conn> | null = null;
   private conns = new Set<Socket<Conn>>();
   private nextId = 1;
   private closedListeners = new Set<() => void>();
   /** only on a console with a token */
   private readonly gate: Admission<Socket<Conn>> | null;
+  /** rate-limited log lines (strangers, descriptor exhaustion) */
+  private readonly logs: RateLimitedLog;
 
   constructor(private readonly opts: ConsoleOptions) {
     this.gate = opts.token === undefined ? null : new Admission({ ...DEFAULT_ADMISSION, ...opts.admission }, opts.log, "console");
+    this.logs = this.gate?.logs ?? new RateLimitedLog(opts.log, DEFAULT_ADMISSION.logIntervalMs);
   }
 
   get address(): Address {
@@ -113,7 +115,7 @@ export class Console {
     if (problem?.kind === "unknown") throw new StartError(`cannot check ${formatAddress(a)}: ${problem.message}`);
     if (problem) throw new StartError(problem.message);
     try {
-      this.bind();
+      this.listener = Listener.open<Conn>(a, this.handlers(), this.logs, "console");
     } catch (e) {
       throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
     }
@@ -124,39 +126,25 @@ export class Console {
     if (this.opts.address.kind === "unix") unlinkQuietly(this.opts.address.path);
   }
 
-  private bind(): void {
-    const a = this.opts.address;
-    const socket = this.handlers();
-    if (a.kind === "unix") {
-      // The socket is born 0600: nobody else may talk to the daemon.
-      const old = process.umask(0o177);
-      try {
-        this.listener = Bun.listen<Conn>({ unix: a.path, socket });
-      } finally {
-        process.umask(old);
-      }
-      chmodSync(a.path, 0o600);
-    } else {
-      this.listener = Bun.listen<Conn>({ hostname: a.host, port: a.port, socket });
-    }
-    // Bun listens with a backlog of 512: a burst of clients while the daemon
-    // is busy (starting hundreds of services) would be refused. Ask for the
-    // system's maximum; the kernel clamps it to somaxconn.
-    const fd = (this.listener as unknown as { fd?: number }).fd;
-    if (typeof fd === "number") libc.listen(fd, 0x7fffffff);
-  }
-
   /** The real TCP port (when listening on port 0). */
   get port(): number | null {
-    const l = this.listener as unknown as { port?: number } | null;
-    return l?.port ?? null;
+    return this.listener?.port ?? null;
+  }
+
+  /**
+   * The daemon used or ran out of descriptors elsewhere (a spawn): stop
+   * accepting while none is free, before an accept fails (see listener.ts).
+   */
+  checkDescriptors(): void {
+    this.listener?.check();
   }
 
   /** Stop accepting; close every connection once its output is flushed. */
   close(): void {
-    this.listener?.stop(false);
+    this.listener?.close();
     this.listener = null;
     this.gate?.close();
+    this.logs.close();
     for (const s of this.conns) this.endWhenFlushed(s);
   }
 
@@ -189,6 +177,7 @@ export class Console {
     return {
       binaryType: "buffer" as const,
       open(s: Socket<Conn>) {
+        self.listener?.check(); // the next accept needs a descriptor: stop accepting while none is free
         s.data = {
           id: self.nextId++,
           peer: peerOf(s, self.opts.address),
@@ -229,6 +218,7 @@ export class Console {
         }
       },
       close(s: Socket<Conn>) {
+        self.listener?.freed();
         s.data.closed = true;
         s.data.out = [];
         s.data.stuck?.();

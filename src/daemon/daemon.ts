@@ -17,6 +17,7 @@ import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
 import { loadToken } from "./auth.ts";
+import { fdAware, raiseFdLimit } from "./descriptors.ts";
 import type { AdmissionRules } from "./admission.ts";
 import { VERSION } from "../version.ts";
 import { recover, StateWriter, stateFile, type Recovery } from "./survival.ts";
@@ -75,6 +76,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     throw e instanceof LogConfigError ? new StartError(e.message) : e;
   }
   const log: DaemonLog = o.log ?? running!;
+  log.event("info", raiseFdLimit());
   let finished!: () => void;
   const done = new Promise<void>((r) => (finished = r));
   let shutdownPromise: Promise<void> | null = null;
@@ -85,7 +87,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const sockets = new Sockets(log);
   const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>(), sockets };
   const controller: Controller = new Controller({
-    spawner: refindingPrograms(launchCtx, o.spawner ?? bunSpawner),
+    // out of descriptors, the consoles stop accepting until some are free (listener.ts)
+    spawner: fdAware(refindingPrograms(launchCtx, o.spawner ?? bunSpawner), () => {
+      for (const c of consoles) c.checkDescriptors();
+    }),
     signals: o.signals ?? osSignals,
     clock: o.clock ?? systemClock,
     log,

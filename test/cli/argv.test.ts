@@ -31,6 +31,9 @@ const EVERYDAY = [
   "--address 127.0.0.1:7000 pids",
   "--auth-token-file /etc/cfk/token --address 10.0.0.1:7000 status",
   "--auth-token-file=/etc/cfk/token list",
+  "--timeout 3 status",
+  "--timeout=0.5 pids",
+  "status --timeout 0",
   "start svc1",
   "start @web",
   "stop svc1 svc2",
@@ -94,6 +97,9 @@ const OTHERS = [
   "-yq status",
   "status -n 3",
   "--json",
+  "--timeout x status",
+  "--timeout -1 status",
+  "--timeout status",
 ];
 
 test("everyday command lines take the lean path and agree with commander", () => {

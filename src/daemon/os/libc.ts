@@ -6,6 +6,9 @@
  * never needs it never opens libc. Platform constants live here too (Linux
  * and macOS).
  *
+ * Also the descriptor limit (getrlimit/setrlimit RLIMIT_NOFILE, and a probe
+ * for a free descriptor) and flock(2) for the home's lock.
+ *
  * Calls that fail return a `Failure` carrying errno and strerror's text
  * (e.g. "Address already in use"); nothing here throws for an OS error.
  */
@@ -36,6 +39,13 @@ const linux = {
   EINPROGRESS: 115,
   ECONNREFUSED: 111,
   EADDRINUSE: 98,
+  EMFILE: 24,
+  ENFILE: 23,
+  EWOULDBLOCK: 11,
+  RLIMIT_NOFILE: 7,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
+  LOCK_UN: 8,
   /** bytes of sun_path, including the terminating NUL */
   UNIX_PATH_MAX: 108,
   /** clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux ABI) */
@@ -66,6 +76,13 @@ const darwin: typeof linux = {
   EINPROGRESS: 36,
   ECONNREFUSED: 61,
   EADDRINUSE: 48,
+  EMFILE: 24,
+  ENFILE: 23,
+  EWOULDBLOCK: 35,
+  RLIMIT_NOFILE: 8,
+  LOCK_EX: 2,
+  LOCK_NB: 4,
+  LOCK_UN: 8,
   UNIX_PATH_MAX: 104,
   USER_HZ: 100, // no /proc on macOS: unused
   MADV_DONTNEED: 4,
@@ -110,6 +127,9 @@ function open() {
     getsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.ptr], returns: I32 },
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: I32 },
     madvise: { args: [FFIType.u64, FFIType.u64, I32], returns: I32 },
+    getrlimit: { args: [I32, FFIType.ptr], returns: I32 },
+    setrlimit: { args: [I32, FFIType.ptr], returns: I32 },
+    flock: { args: [I32, I32], returns: I32 },
   });
 }
 
@@ -319,4 +339,67 @@ export function execve(path: string, argv: readonly string[], env: Readonly<Reco
 export function madvise(addr: bigint, len: bigint, advice: number): Failure | null {
   const r = check(libc().madvise(addr, len, advice), "madvise");
   return isFailure(r) ? r : null;
+}
+
+/** RLIMIT_NOFILE (soft, hard); Infinity for RLIM_INFINITY. */
+export type FdLimit = { soft: number; hard: number };
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+const fromRlim = (v: bigint) => (v === RLIM_INFINITY || v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v));
+
+/** getrlimit(RLIMIT_NOFILE). */
+export function getFdLimit(): FdLimit | Failure {
+  const buf = new BigUint64Array(2); // struct rlimit: two rlim_t (64-bit on every platform we build for)
+  const r = check(libc().getrlimit(C.RLIMIT_NOFILE, buf), "getrlimit");
+  if (typeof r !== "number") return r;
+  return { soft: fromRlim(buf[0]!), hard: fromRlim(buf[1]!) };
+}
+
+/**
+ * Raise the soft RLIMIT_NOFILE to the hard one. macOS refuses more than
+ * OPEN_MAX for an unlimited hard limit: then it falls back to the kernel's
+ * per-process maximum the caller passes. Returns the limits before and after.
+ */
+export function raiseFdLimit(cap = 1 << 20): { before: FdLimit; after: FdLimit } | Failure {
+  const before = getFdLimit();
+  if (isFailure(before)) return before;
+  if (before.soft >= before.hard) return { before, after: before };
+  const target = before.hard === Infinity ? BigInt(cap) : BigInt(before.hard);
+  const buf = new BigUint64Array([target, before.hard === Infinity ? RLIM_INFINITY : BigInt(before.hard)]);
+  const r = check(libc().setrlimit(C.RLIMIT_NOFILE, buf), "setrlimit");
+  if (typeof r !== "number") return r;
+  const after = getFdLimit();
+  return isFailure(after) ? after : { before, after };
+}
+
+/**
+ * Is at least one more descriptor to be had? (dup one, close it). A failure
+ * with EMFILE or ENFILE says no; `fd` is any descriptor of ours.
+ */
+export function fdAvailable(fd: number): boolean {
+  const r = check(fcntl(fd, C.F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)");
+  if (typeof r === "number") {
+    close(r);
+    return true;
+  }
+  return r.errno !== C.EMFILE && r.errno !== C.ENFILE;
+}
+
+/** Is this the errno, or a Node/Bun error code, of running out of descriptors? */
+export function isFdExhaustion(e: unknown): boolean {
+  const code = (e as { code?: unknown; errno?: unknown } | null)?.code;
+  if (code === "EMFILE" || code === "ENFILE") return true;
+  return /\bE[MN]FILE\b|too many open files/i.test(String((e as Error)?.message ?? ""));
+}
+
+/**
+ * flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open
+ * file description holds it. Released by the kernel when the last
+ * descriptor of ours to that file closes, however the process dies.
+ */
+export function tryLockExclusive(fd: number): boolean | Failure {
+  const r = check(libc().flock(fd, C.LOCK_EX | C.LOCK_NB), "flock");
+  if (typeof r === "number") return true;
+  if (r.errno === C.EWOULDBLOCK) return false;
+  return r;
 }
