@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { parseEnvFile } from "./service/envfile.ts";
 import type { SpawnRequest, Spawner } from "./os/spawner.ts";
 import type { Service } from "./service/service.ts";
-import { lookupGroup, lookupUser } from "./os/users.ts";
+import { lookupGroup, lookupUser, supplementaryGroups, type User } from "./os/users.ts";
 import type { ProxyProps } from "./proxy/props.ts";
 import { FIRST_SOCKET_FD, pipeEnv } from "./proxy/protocol.ts";
 import { LISTEN_VARS, type Sockets } from "./sockets.ts";
@@ -70,6 +70,12 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
   }
   const ids = resolveIds(p.user, p.group);
   if (typeof ids === "string") return ids;
+  // the target user's own HOME, USER and LOGNAME (login(1) does the same), unless env/add_env/env_file say otherwise
+  if (ids.user?.name !== undefined) {
+    const who: Record<string, string | undefined> = { HOME: ids.user.home, USER: ids.user.name, LOGNAME: ids.user.name };
+    const declared = (k: string) => Object.hasOwn(p.env, k) || Object.hasOwn(fromFile, k);
+    for (const [k, v] of Object.entries(who)) if (v !== undefined && v !== "" && !declared(k)) env[k] = v;
+  }
   // cfkd's own socket-activation variables are not the service's
   for (const k of LISTEN_VARS) if (!Object.hasOwn(p.env, k)) delete env[k];
   const socks = ctx.sockets?.forService(svc.name, p.tie_stdin_to, p.listen_fds) ?? { extraFds: [], env: {}, listenPid: false };
@@ -82,6 +88,7 @@ export function prepareLaunch(ctx: LaunchContext, svc: Service, argv: string[]):
     newSession: !p.no_new_session,
     uid: ids.uid,
     gid: ids.gid,
+    groups: ids.groups,
     umask: p.umask ?? undefined,
     priority: p.priority ?? undefined,
     stdin: socks.stdin ?? "ignore",
@@ -105,21 +112,26 @@ function readEnvFile(path: string): Record<string, string> | string {
   return typeof r === "string" ? `env_file ${path}: ${r}` : r;
 }
 
-function resolveIds(user: string | null, group: string | null): { uid?: number; gid?: number } | string {
+type Ids = { uid?: number; gid?: number; groups?: number[]; user?: User };
+
+function resolveIds(user: string | null, group: string | null): Ids | string {
   if (user === null && group === null) return {};
   const me = process.getuid?.() ?? 0;
-  const out: { uid?: number; gid?: number } = {};
+  const out: Ids = {};
   if (user !== null) {
     const u = lookupUser(user);
     if (!u) return `unknown user '${user}'`;
     out.uid = u.uid;
     out.gid = u.gid;
+    out.user = u;
   }
   if (group !== null) {
     const g = lookupGroup(group);
     if (g === undefined) return `unknown group '${group}'`;
     out.gid = g;
   }
+  // initgroups semantics: the user's supplementary groups, around the primary group (group= when set)
+  if (out.user && me === 0) out.groups = supplementaryGroups(out.user.name, out.gid!);
   const mine = (out.uid === undefined || out.uid === me) && (out.gid === undefined || out.gid === process.getgid?.());
   if (me !== 0 && !mine) return `user/group need cfkd to run as root (it runs as uid ${me})`;
   return out;

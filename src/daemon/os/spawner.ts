@@ -19,6 +19,8 @@ export type SpawnRequest = {
   newSession: boolean;
   uid?: number;
   gid?: number;
+  /** with uid: the supplementary groups (initgroups'), set through setpriv(1) */
+  groups?: number[];
   umask?: number;
   /** nice value, applied right after the spawn */
   priority?: number;
@@ -45,9 +47,37 @@ export type SpawnRequest = {
  */
 const LISTEN_PID_SH = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
 
-function withListenPid(req: SpawnRequest): string[] {
+function withListenPid(req: SpawnRequest, cmd: string[]): string[] {
+  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...cmd];
+}
+
+/**
+ * Bun.spawn's uid/gid drop every supplementary group, and Bun cannot fork
+ * to call setgroups(2) in the child: a service with `user=` is started
+ * through setpriv(1) (util-linux), which sets the groups, the gid and the
+ * uid, then execs the program (same pid). Looked up once; null when the
+ * system has none (then Bun's uid/gid, without the groups, and a warning).
+ */
+let setprivPath: string | null | undefined;
+function setpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = Bun.which("setpriv", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/bin" }) ?? null;
+  return setprivPath;
+}
+
+function withIdentity(req: SpawnRequest & { uid: number; groups: number[] }, cmd: string[], prog: string): string[] {
+  const gid = req.gid ?? req.groups[0] ?? req.uid;
+  return [prog, `--reuid=${req.uid}`, `--regid=${gid}`, `--groups=${req.groups.join(",")}`, "--", ...cmd];
+}
+
+/** The command Bun runs: the program, behind the wrappers the request needs. */
+function command(req: SpawnRequest, warnings: string[]): { cmd: string[]; wrapped: boolean; ids: boolean } {
+  const prog = req.uid !== undefined && req.groups !== undefined ? setpriv() : null;
+  if (req.uid !== undefined && req.groups !== undefined && prog === null) warnings.push("setpriv(1) not found: the user's supplementary groups are not applied");
+  if (!req.listenPid && prog === null) return { cmd: req.argv, wrapped: false, ids: true };
   checkExecutable(req.argv[0]!, req);
-  return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...req.argv];
+  let cmd = req.listenPid ? withListenPid(req, req.argv) : req.argv;
+  if (prog !== null) cmd = withIdentity(req as SpawnRequest & { uid: number; groups: number[] }, cmd, prog);
+  return { cmd, wrapped: true, ids: prog === null };
 }
 
 /**
@@ -96,17 +126,19 @@ export const bunSpawner: Spawner = (req, onExit) => {
   // (a native stream: see drainBatches in logging/lines.ts on why not WebStreams).
   const channels: string[] = Array.from({ length: req.channels ?? 0 }, () => "socket-fd");
   const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...channels, ...(req.extraFds ?? [])];
+  const warnings: string[] = [];
+  const run = command(req, warnings);
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
   let proc;
   try {
     proc = Bun.spawn({
-      cmd: req.listenPid ? withListenPid(req) : req.argv,
-      argv0: req.listenPid ? undefined : req.argv0, // through sh, the name is sh's
+      cmd: run.cmd,
+      argv0: run.wrapped ? undefined : req.argv0, // through a wrapper, the name is the wrapper's
       env: req.env,
       cwd: req.cwd,
       detached: req.newSession,
-      uid: req.uid,
-      gid: req.gid,
+      uid: run.ids ? req.uid : undefined,
+      gid: run.ids ? req.gid : undefined,
       stdio: stdio as ["ignore", "pipe", "pipe"],
       onExit(_p, code, sig) {
         const deliver = () => onExit(sig === null || sig === undefined ? code : null, signalNumber(sig));
@@ -119,7 +151,6 @@ export const bunSpawner: Spawner = (req, onExit) => {
   }
   returned = true;
   if (early) queueMicrotask(early);
-  const warnings: string[] = [];
   if (req.priority !== undefined && req.priority !== 0) {
     const err = setPriority(proc.pid, req.priority);
     if (err) warnings.push(err);
