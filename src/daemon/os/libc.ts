@@ -175,6 +175,14 @@ export function dupCloexec(fd: number): number | Failure {
   return check(fcntl(fd, C.F_DUPFD_CLOEXEC, 3), "fcntl(F_DUPFD_CLOEXEC)");
 }
 
+/** Set the close-on-exec flag on fd. */
+export function setCloexec(fd: number): Failure | null {
+  const flags = check(fcntl(fd, C.F_GETFD, 0), "fcntl(F_GETFD)");
+  if (typeof flags !== "number") return flags;
+  const r = check(fcntl(fd, C.F_SETFD, flags | C.FD_CLOEXEC), "fcntl(F_SETFD)");
+  return typeof r === "number" ? null : r;
+}
+
 /** Is the close-on-exec flag set on fd? */
 export function isCloexec(fd: number): boolean | Failure {
   const r = check(fcntl(fd, C.F_GETFD, 0), "fcntl(F_GETFD)");
