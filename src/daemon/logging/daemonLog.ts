@@ -107,7 +107,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
 
   const log: RunningLog = {
     event(level: Level, message: string, pid?: number | null) {
-      safe(() => record("cfkd", level, { text: message, pid: pid ?? null }));
+      safe(() => record("cfkd", level, { text: escapeControls(message), pid: pid ?? null }));
     },
     serviceLine(service, stream, pid, line) {
       return lines("service", service, stream, pid, LineBatch.of(line));
@@ -149,6 +149,26 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
     },
   };
   return log;
+}
+
+/**
+ * The daemon's own records are composed from values it did not write
+ * (service names, commands, reasons from the OS or a proxy, peer addresses):
+ * a newline among them would end the record and start a forged one. So every
+ * event's text passes here, the one place: C0 controls, DEL, C1 controls and
+ * the Unicode line/paragraph separators become visible escapes (\n, \r, \t,
+ * \xHH, \uHHHH). Captured service output is not an event: it is split into
+ * lines already.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
+  });
 }
 
 /**
