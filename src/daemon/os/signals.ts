@@ -10,6 +10,7 @@ const sigs = constants.signals as Record<string, number>;
 
 export const SIGKILL = sigs.SIGKILL!;
 export const SIGTERM = sigs.SIGTERM!;
+export const SIGCONT = sigs.SIGCONT!;
 
 /** The names `stop_signal` may use (SPEC §3.2). */
 const ALLOWED = ["TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "KILL"] as const;

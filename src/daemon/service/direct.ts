@@ -4,6 +4,7 @@
  */
 import { toArgv } from "./cmdline.ts";
 import type { Driver } from "./driver.ts";
+import { SIGCONT, SIGKILL } from "../os/signals.ts";
 import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
 
@@ -26,7 +27,12 @@ export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "
       return { groupLeader: req.newSession };
     },
     stop(_svc, pid, signal, groupLeader) {
-      if (pid !== null) world.signals.process(pid, signal, groupLeader);
+      if (pid === null) return;
+      world.signals.process(pid, signal, groupLeader);
+      // A stopped (SIGSTOP, Ctrl-Z) process would only see the stop signal
+      // once continued, i.e. never: continue it, as systemd does, so that it
+      // runs its handler now instead of being SIGKILLed after stopwait.
+      if (signal !== SIGCONT && signal !== SIGKILL) world.signals.process(pid, SIGCONT, groupLeader);
     },
   };
 }
