@@ -124,16 +124,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
       log.event("info", "shutting down");
+      // SPEC: cfkd is gone within max stopwait + 1 s, whoever still holds a service's pipes
+      const deadline = Date.now() + controller.registry.shutdownBudgetMs();
+      const left = () => Math.max(0, deadline - Date.now());
       await controller.registry.shutdown();
       state.close(); // a clean end: nothing left for the next cfkd to find
       // the services' last lines are written before anyone may start the next cfkd
-      await log.flush();
+      await log.flush(left());
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) c.removeSocketFile();
       lock.release();
       log.event("info", "cfkd stopped");
-      await running?.close();
+      await running?.close(left());
       // last: a client waiting for its connection to end finds cfkd gone
       for (const c of consoles) c.close();
       finished();

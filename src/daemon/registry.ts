@@ -137,14 +137,19 @@ export class Registry {
    * proxies still running and release the shared sockets.
    */
   async shutdown(): Promise<void> {
+    const budget = this.shutdownBudgetMs();
     this.stopAll();
-    const maxStopwait = Math.max(0, ...this.list().map((s) => s.props.stopwait_secs));
     let cancel = () => {};
-    const late = new Promise<void>((r) => (cancel = this.world.clock.after(maxStopwait * 1000 + SHUTDOWN_GRACE_MS, r)));
+    const late = new Promise<void>((r) => (cancel = this.world.clock.after(budget, r)));
     await Promise.race([this.allDown(), late]);
     cancel();
     this.killProxies();
     this.sockets.unbindAll();
+  }
+
+  /** SPEC: shutdown is over within the longest stopwait_secs + 1 s (the log's flush included). */
+  shutdownBudgetMs(): number {
+    return Math.max(0, ...this.list().map((s) => s.props.stopwait_secs)) * 1000 + SHUTDOWN_GRACE_MS;
   }
 
   private create(name: string): Service {

@@ -35,8 +35,8 @@ export type DaemonLogOptions = {
 export type RunningLog = DaemonLog & {
   /** SIGUSR1: re-read the config; on error keep the old one and log why */
   reload(): boolean;
-  /** write everything, close the files */
-  close(): Promise<void>;
+  /** write everything (waiting at most maxMs, as flush), close the files */
+  close(maxMs?: number): Promise<void>;
 };
 
 const FLUSH_WAIT_MS = 2000;
@@ -137,12 +137,15 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
       log.event("info", "Log config reloaded");
       return true;
     },
-    async flush() {
+    async flush(maxMs = FLUSH_WAIT_MS) {
       const captures = active === 0 ? Promise.resolve() : new Promise<void>((r) => idle.push(r));
-      await Promise.race([captures.then(() => hub.drained()), Bun.sleep(FLUSH_WAIT_MS)]);
+      const until = Date.now() + maxMs;
+      // the pipes' end, at most until the deadline; then what was read is written (same deadline)
+      await Promise.race([captures, Bun.sleep(maxMs)]);
+      await Promise.race([hub.drained(), Bun.sleep(Math.max(0, until - Date.now()))]);
     },
-    async close() {
-      await log.flush();
+    async close(maxMs = FLUSH_WAIT_MS) {
+      await log.flush(maxMs);
       closed = true;
       await Promise.all([...sinks.values()].map((s) => s.close()));
       sinks = new Map();

@@ -27,6 +27,10 @@ export interface DaemonLog {
   capture(source: Source, name: string, stream: Stream, pid: number | null, from: ReadableStream<Uint8Array>): Promise<void>;
   /** recent lines and live followers, for `command tail` */
   readonly tail: Tail;
-  /** wait (a bounded time) until captured output and records are written */
-  flush(): Promise<void>;
+  /**
+   * Wait until captured output reaches end of stream and the records are
+   * written, at most `maxMs` (default 2 s): an escaped process may hold a
+   * service's stdout open forever, and what was read by then is written.
+   */
+  flush(maxMs?: number): Promise<void>;
 }
