@@ -4,8 +4,14 @@
  * 2. 1,000 concurrent connections doing `command status` in a loop against
  *    200 services: errors, dropped connections, latency percentiles.
  * 3. a client that sends `command status` forever and never reads: daemon RSS.
+ * 4. (issue 12) a TCP console with a token under a pre-auth flood (1,000
+ *    idle connections that never authenticate, opened again as they are
+ *    closed) and a wrong-token flood: the operator's authenticated
+ *    `command status` latency (< 200 ms) and the log's growth (< 100 KB).
  */
-import { Client, DaemonProcess, rssMiB, procStat } from "../harness.ts";
+import { statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client, DaemonProcess, rssMiB, procStat, tempDir } from "../harness.ts";
 import { generator } from "../security/fuzz-gen.ts";
 
 const SECS = Number(process.argv[2] ?? 10);
@@ -28,6 +34,66 @@ const pct = (a: number[], p: number) => a[Math.min(a.length - 1, Math.floor(a.le
   );
   const s = (performance.now() - t0) / 1000;
   console.log(`fuzz: 100,000 lines in ${s.toFixed(2)} s = ${Math.round(100_000 / s)} lines/s; daemon alive: ${d.proc.exitCode === null}`);
+}
+
+// 4. strangers on a TCP console with a token, on a daemon of its own
+{
+  using dir = tempDir();
+  const tf = join(dir.path, "token");
+  writeFileSync(tf, "s3cret\n", { mode: 0o600 });
+  await using t = await DaemonProcess.start({ tcp: true, args: ["--auth-token-file", tf] });
+  const logFile = join(t.home, "cfkd.log");
+  const op = await t.client();
+  await op.ok("auth s3cret");
+  await op.ok("service a cmd=sleep 1000");
+  const size0 = statSync(logFile).size;
+  const deadline = Date.now() + SECS * 1000;
+  let idleOpened = 0;
+  let guesses = 0;
+  const idle = async () => {
+    // keeps 1,000 idle connections open, replacing those the daemon closes
+    const open = new Set<Client>();
+    while (Date.now() < deadline) {
+      for (const c of open) if (c.closed) open.delete(c);
+      while (open.size < 1000 && Date.now() < deadline) {
+        const c = await t.client().catch(() => null);
+        if (!c) break;
+        open.add(c);
+        idleOpened++;
+      }
+      await Bun.sleep(20);
+    }
+    for (const c of open) await c[Symbol.asyncDispose]();
+  };
+  const guesser = async () => {
+    while (Date.now() < deadline) {
+      const c = await t.client().catch(() => null);
+      if (!c) continue;
+      c.send("auth guess1\nauth guess2\nauth guess3\nauth guess4\n");
+      guesses += 3;
+      for (let i = 0; i < 300 && !c.closed; i++) await Bun.sleep(1);
+      await c[Symbol.asyncDispose]();
+    }
+  };
+  const lat: number[] = [];
+  const operator = async () => {
+    while (Date.now() < deadline) {
+      const t0 = performance.now();
+      await op.ok("command status");
+      lat.push(performance.now() - t0);
+      await Bun.sleep(20);
+    }
+  };
+  await Promise.all([idle(), ...Array.from({ length: 8 }, guesser), operator()]);
+  lat.sort((a, b) => a - b);
+  const grew = statSync(logFile).size - size0;
+  console.log(
+    `strangers for ${SECS} s: ${idleOpened} idle connections opened, ${guesses} wrong tokens; operator's status (${lat.length} requests): ` +
+      `p50 ${pct(lat, 0.5).toFixed(1)} ms, p99 ${pct(lat, 0.99).toFixed(1)} ms, max ${lat.at(-1)!.toFixed(1)} ms (limit 200); ` +
+      `log grew ${(grew / 1024).toFixed(1)} KB (limit 100); operator still connected: ${!op.closed}`,
+  );
+  if (lat.at(-1)! >= 200 || grew >= 100 * 1024 || op.closed) process.exitCode = 1;
+  await op[Symbol.asyncDispose]();
 }
 
 await using d = await DaemonProcess.start({ args: ["--max-connections", "1100"] });
