@@ -29,7 +29,7 @@ Exit codes: 0 success, 1 cfkd answered an error, 2 usage error,
 export const MANUAL = `cfkctl - control a running cfkd (ControlFreak)
 
 SYNOPSIS
-  cfkctl [--address ADDR] [--basedir DIR] [-y] [--json] COMMAND [SVCREF ...]
+  cfkctl [--address ADDR] [--timeout SECS] [--basedir DIR] [-y] [--json] COMMAND [SVCREF ...]
 
 DESCRIPTION
   cfkctl connects to the management socket of cfkd, sends it one request per
@@ -112,5 +112,6 @@ EXIT CODES
   0  success
   1  cfkd answered an error (the message is on stderr)
   2  usage error (unknown command, missing argument, unreadable file)
-  3  cfkd cannot be reached (the message names the address tried)
+  3  cfkd cannot be reached (the message names the address tried), or did not
+     answer within --timeout SECS (default 10; 0: forever; never for tail -f)
 `;
