@@ -139,6 +139,11 @@ export class Console {
     this.listener?.check();
   }
 
+  /** Is it bound (between listen and close)? */
+  get listening(): boolean {
+    return this.listener !== null;
+  }
+
   /** Stop accepting; close every connection once its output is flushed. */
   close(): void {
     this.listener?.close();

@@ -148,7 +148,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (o.configFile) loadConfig(controller, o.configFile);
     for (const c of consoles) c.listen();
   } catch (e) {
-    for (const c of consoles) c.close();
+    for (const c of consoles) {
+      if (c.listening) c.removeSocketFile();
+      c.close();
+    }
     controller.stopAll();
     sockets.unbindAll();
     lock.release();
