@@ -233,7 +233,9 @@ export class Console {
         for (const l of self.closedListeners) l();
       },
       error(s: Socket<Conn>, err: Error) {
-        self.opts.log.event("error", `Console connection error: ${err.message}`);
+        // a stranger's errors (resets) cost the log one line a minute, not one each
+        if (s.data?.authorized !== false) self.opts.log.event("error", `Console connection error: ${err.message}`);
+        else self.logs.note("conn-error", "error", `Console connection error: ${err.message}`, (n, secs) => `${n} more console connection errors in the last ${secs}s`);
       },
     };
   }
@@ -257,7 +259,7 @@ export class Console {
       }
       const req = parseRequest(line);
       if (req.kind === "exit") {
-        this.opts.log.event("debug", "Console exiting");
+        if (c.authorized) this.opts.log.event("debug", "Console exiting"); // a stranger's goodbye is not worth a record, even at DEBUG
         return this.endWhenFlushed(s);
       }
       const reply = this.answer(s, req);

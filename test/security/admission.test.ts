@@ -48,11 +48,15 @@ test("three wrong tokens close the connection; a flood of them costs the log one
     await using x = await d.client();
     x.send("auth nope\nauth nope\nauth nope\n");
     await waitFor(() => x.closed, "a guesser to be cut off");
+    await using y = await d.client(); // a stranger's goodbye costs no record either
+    y.send("exit\n");
+    await waitFor(() => y.closed, "a stranger's exit");
   }
   await using op = await d.client();
   expect(await op.request("auth s3cret")).toEqual({ body: [] });
   const log = readFileSync(join(d.home, "cfkd.log"), "utf8");
   expect(log.match(/failed auth/g)?.length).toBe(1);
+  expect(log).not.toContain("Console exiting");
   expect(log.length - size0).toBeLessThan(1000);
 });
 
