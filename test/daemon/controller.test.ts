@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { Controller } from "../../src/daemon/controller.ts";
 import { parseRequest } from "../../src/protocol/request.ts";
 import { statusFromWire } from "../../src/protocol/status.ts";
-import { SIGKILL, SIGTERM } from "../../src/daemon/os/signals.ts";
+import { SIGCONT, SIGKILL, SIGTERM } from "../../src/daemon/os/signals.ts";
 import { FakeClock, FakeSpawner, fakeLog, settle } from "./fakes.ts";
 
 function setup(random: () => number = () => 0) {
@@ -93,7 +93,7 @@ test("stopwait: a process that ignores its stop signal gets SIGKILL (to its grou
   const pid = spawner.last.pid;
   run("command stop service s");
   await settle();
-  expect(spawner.sent).toEqual([[-pid, SIGTERM]]);
+  expect(spawner.sent).toEqual([[-pid, SIGTERM], [-pid, SIGCONT]]); // continued, in case it was stopped
   expect(status("s").state).toBe("stopping");
   clock.advance(2999);
   await settle();

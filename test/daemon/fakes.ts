@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../../src/daemon/os/clock.ts";
 import type { Child, ExitHandler, SpawnRequest, Spawner } from "../../src/daemon/os/spawner.ts";
-import { signalProcess, type Signals } from "../../src/daemon/os/signals.ts";
+import { SIGCONT, signalProcess, type Signals } from "../../src/daemon/os/signals.ts";
 import type { DaemonLog } from "../../src/daemon/logging/types.ts";
 import { Tail } from "../../src/daemon/logging/tail.ts";
 
@@ -105,7 +105,8 @@ export class FakeSpawner {
       this.sent.push([target, signal]);
       const p = this.procs.find((x) => x.pid === Math.abs(target) && !x.exited);
       if (!p) return false;
-      if (!p.ignores.has(signal)) queueMicrotask(() => p.exit(null, signal));
+      // SIGCONT continues a process (its default action); every other signal not ignored ends it
+      if (signal !== SIGCONT && !p.ignores.has(signal)) queueMicrotask(() => p.exit(null, signal));
       return true;
     },
     process: (pid, signal, groupLeader) => signalProcess(pid, signal, groupLeader, this.signals.send),
