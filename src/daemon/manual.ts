@@ -4,6 +4,7 @@ export const CFKD_MANUAL = `cfkd - the ControlFreak supervisor daemon
 SYNOPSIS
   cfkd [--home DIR] [-a ADDR] [-l LOGCONFIG] [-c CONFIG] [-d [-t]]
        [--auth-token-file FILE] [--readonly-address ADDR] [--max-connections N]
+       [--auth-timeout SECS] [--max-unauthenticated N]
 
 DESCRIPTION
   cfkd starts, watches and restarts services (long-running programs), as
@@ -13,7 +14,8 @@ DESCRIPTION
 
 HOME (--home, default ~/.controlfreak; created 0700)
   sock         the management socket (unix, 0600), unless -a says otherwise
-  lock         the running cfkd's pid; a second cfkd on the home refuses
+  lock         flock(2)ed by the running cfkd (released when it dies); holds
+               its pid for the message a second cfkd on the home refuses with
   log.config   the logging config (Log4perl syntax), created if missing
   cfkd.log     the default log: cfkd's events and the services' output
   state        what cfkd runs (pid, start time, service), rewritten on every
@@ -35,7 +37,14 @@ OPTIONS
   --readonly-address ADDR
                        a second console that answers status, desc, list, pids,
                        version, proxystatus, tail, info only
-  --max-connections N  most console connections at once (default 1000)
+  --max-connections N  most console connections at once (default 1000); with
+                       a token, authenticated ones only
+  --auth-timeout SECS  with a token: close a connection that has not sent the
+                       right 'auth' within SECS (default 10)
+  --max-unauthenticated N
+                       with a token: most connections not yet authenticated; a
+                       new one closes the oldest (default 64). A connection is
+                       closed after 3 wrong tokens
   -h, --help           the short help; -m, --man this manual; --version
 
 SIGNALS
