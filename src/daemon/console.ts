@@ -326,12 +326,22 @@ export class Console {
     const c = s.data;
     c.input = Buffer.alloc(0);
     this.write(s, formatBody(body));
-    c.stopFollow = follow({
+    let ended = false;
+    const stop = follow({
       get congested() {
         return c.closed || c.closing || c.outBytes >= FOLLOW_HIGH;
       },
       send: (lines) => this.write(s, formatBody(lines)),
+      end: (error) => {
+        if (ended) return;
+        ended = true;
+        this.write(s, formatReply({ body: [], error }));
+        if (c.stopFollow === null) return; // ended while follow() ran
+        c.stopFollow = null;
+        this.pump(s);
+      },
     });
+    if (!ended) c.stopFollow = stop;
   }
 
   private tooLong(s: Socket<Conn>): void {

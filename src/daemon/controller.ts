@@ -19,6 +19,8 @@ import { setResultMessage } from "./props-table.ts";
 import { Registry, type RegistryWorld } from "./registry.ts";
 import { dumpStatements } from "./dump.ts";
 import { inSlices } from "./slices.ts";
+import { propsConflict } from "./service/props.ts";
+import { waitCommand } from "./waits.ts";
 
 export type ControllerWorld = RegistryWorld & {
   version: string;
@@ -33,7 +35,7 @@ export type ControllerWorld = RegistryWorld & {
 export type Session = { readonly readonly: boolean; readonly mayDefer?: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "wait"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -130,7 +132,7 @@ export class Controller {
               return done(this.sockets.declare(req.name, req.prop, req.value));
           }
         case "proxyService": {
-          const r = this.declareService(req.service, req.prop, req.value);
+          const r = this.declareService(req.service, req.prop, req.value, true);
           if (r.error === undefined) this.registry.attach(req.service, req.proxy);
           return r;
         }
@@ -148,9 +150,14 @@ export class Controller {
     }
   }
 
-  private declareService(name: string, prop: string, value: string | null): Reply {
+  private declareService(name: string, prop: string, value: string | null, proxied = false): Reply {
     const props = this.registry.serviceProps(name);
-    const err = setResultMessage(setProp(props, prop, value), prop);
+    const underProxy = proxied || this.registry.service(name)?.proxy;
+    const err =
+      setResultMessage(setProp(props, prop, value), prop) ??
+      conflict(propsConflict(name, props)) ??
+      conflict(underProxy && ["fd", "notify", "log"].includes(props.ready.kind) ? `ready=${props.ready.kind} is not available to a service run by a proxy` : null) ??
+      conflict(this.registry.deps.cycleWith(name, props));
     if (err !== null) return fail(err);
     const svc = this.registry.serviceOrNew(name);
     svc.props = props;
@@ -198,8 +205,11 @@ export class Controller {
    *   (each counts as refused), so shutdown leaves nothing running.
    */
   private action(verb: "start" | "stop" | "restart" | "up" | "down", args: string[], session: Session): Reply {
-    const sel = this.select(args, false);
-    if (typeof sel === "string") return fail(sel);
+    // `stop --with-dependents SELECTOR`: what depends on them stops too, first
+    const withDependents = (verb === "stop" || verb === "down") && args[0] === "--with-dependents";
+    const chosen = this.select(withDependents ? args.slice(1) : args, false);
+    if (typeof chosen === "string") return fail(chosen);
+    const sel = withDependents ? this.registry.deps.withDependents(chosen) : chosen;
     if (sel.length === 0) return fail(msg.noValidService());
     const starts = verb !== "stop" && verb !== "down";
     if (this.shuttingDown && starts) return fail(msg.shuttingDown());
@@ -246,6 +256,14 @@ export class Controller {
       for (const svc of sel) svc.dispatch({ kind: "destroy" });
       return ok();
     },
+    ready: (a) => {
+      const sel = this.select(a, false);
+      if (typeof sel === "string") return fail(sel);
+      if (sel.length === 0) return fail(msg.noValidService());
+      const errors = sel.map((s) => s.readiness.commandReady()).filter((e) => e !== null);
+      return errors.length === sel.length ? fail(errors[0]!) : ok(errors.map((e) => `error: ${e}`));
+    },
+    wait: (a) => waitCommand(a, { select: (args) => this.select(args, false), changes: this.changes, clock: this.world.clock, get: (n) => this.registry.service(n) }),
     status: (a) => this.query(a, (s) => s.statusLine()),
     desc: (a) => this.query(a, (s) => descToWire(s.desc())),
     // [ext] `info [-l] [SEL]`: restarts, uptime (and with -l cmd, tags, processes, memory, CPU), one JSON object per service
@@ -328,6 +346,8 @@ export class Controller {
 function settle(r: Reply): Promise<Reply> | Reply {
   return r.later ?? r;
 }
+
+const conflict = (e: string | null) => (e === null ? null : `${msg.invalidValue()}: ${e}`);
 
 /** `name: pid`, or `name: proxypid, pid` for a service whose proxy is up (the original's form). */
 function pidsLine(s: Service): string {

@@ -13,6 +13,7 @@ import { osSignals, type Signals } from "./os/signals.ts";
 import { prepareLaunch, prepareProxyLaunch, refindingPrograms } from "./launch.ts";
 import { loadConfig } from "./config.ts";
 import { Sockets } from "./sockets.ts";
+import { NotifyHub } from "./ready/notify.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
 import { formatAddress, isLoopback, type Address } from "../protocol/address.ts";
@@ -100,6 +101,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     prepareProxy: (name, props, argv, needs) => prepareProxyLaunch(launchCtx, name, props, argv, needs),
     requestShutdown: () => void shutdown(),
     sockets,
+    notify: new NotifyHub(join(home, "notify")),
   });
   const consoleFor = (address: Address, readonly: boolean) =>
     new Console({

@@ -5,16 +5,18 @@
  */
 import { msg } from "../protocol/messages.ts";
 
-export type SetResult = { ok: true } | { ok: false; error: "property" | "value" };
+/** `message`: what is wrong with the value, for properties that say (the original's just say "invalid value"). */
+export type SetResult = { ok: true } | { ok: false; error: "property" | "value"; message?: string };
 
 /** The wire's words for a failed set (SPEC §3.1), or null when it worked. */
 export function setResultMessage(r: SetResult, prop: string): string | null {
   if (r.ok) return null;
-  return r.error === "property" ? msg.invalidProperty(prop) : msg.invalidValue();
+  if (r.error === "property") return msg.invalidProperty(prop);
+  return r.message === undefined ? msg.invalidValue() : `${msg.invalidValue()}: ${r.message}`;
 }
 
-/** Parse `v` into `p`; false when the value is invalid (p left unchanged). */
-export type Setter<P> = (p: P, v: string) => boolean;
+/** Parse `v` into `p`; false (or what is wrong, as a sentence) when the value is invalid (p left unchanged). */
+export type Setter<P> = (p: P, v: string) => boolean | string;
 
 /** The common setter: parse the value (undefined = invalid), store it in `key`. */
 export function parsed<P, K extends keyof P>(key: K, parse: (v: string) => P[K] | undefined): Setter<P> {
@@ -45,5 +47,7 @@ export function applyProp<P extends object>(
     (p as Record<string, unknown>)[key] = (defaults() as Record<string, unknown>)[key];
     return { ok: true };
   }
-  return set(p, value) ? { ok: true } : { ok: false, error: "value" };
+  const r = set(p, value);
+  if (r === true) return { ok: true };
+  return typeof r === "string" ? { ok: false, error: "value", message: r } : { ok: false, error: "value" };
 }

@@ -13,6 +13,7 @@ import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
 import { Changes } from "./changes.ts";
 import type { Declared } from "./dump.ts";
+import { Dependencies } from "./ready/dependencies.ts";
 
 export type RegistryWorld = Omit<ServiceWorld, "onDown" | "onForget" | "onChange"> & {
   /** a proxy's spawn request (SPEC §7) with the sockets its services need, or why it cannot be made */
@@ -32,9 +33,12 @@ export class Registry {
   readonly sockets: Sockets;
   /** every service state change, for whoever listens (changes.ts) */
   readonly changes = new Changes();
+  /** start order (`after=`, docs/readiness.md) */
+  readonly deps: Dependencies;
 
   constructor(private readonly world: RegistryWorld) {
     this.sockets = world.sockets ?? new Sockets(world.log);
+    this.deps = new Dependencies(() => this.list(), (n) => this.services.get(n));
   }
 
   /** Services sorted by name (kept until a service is created or forgotten: every status asks). */
@@ -122,7 +126,8 @@ export class Registry {
   /** Bring every service down, then every proxy (shutdown, signals). */
   stopAll(): void {
     this.shuttingDown = true;
-    for (const s of this.list()) if (s.active) s.dispatch({ kind: "stop" });
+    // dependents first: a dependency stops once nothing active needs it (onDown)
+    for (const s of this.list()) if (s.active && !this.deps.neededByUp(s)) s.dispatch({ kind: "stop" });
     for (const p of this.proxies.values()) p.retire();
   }
 
@@ -149,15 +154,17 @@ export class Registry {
 
   /** SPEC: shutdown is over within the longest stopwait_secs + 1 s (the log's flush included). */
   shutdownBudgetMs(): number {
-    return Math.max(0, ...this.list().map((s) => s.props.stopwait_secs)) * 1000 + SHUTDOWN_GRACE_MS;
+    // services stop in rounds when some come after others (after=): one stopwait per round
+    return Math.max(0, ...this.list().map((s) => s.props.stopwait_secs)) * 1000 * this.deps.levels() + SHUTDOWN_GRACE_MS;
   }
 
   private create(name: string): Service {
     const svc = new Service(name, {
       ...this.world,
-      onDown: () => this.onDown(),
+      onDown: (s) => this.onDown(s),
       onForget: (s) => this.forget(s),
       onChange: (s, from) => this.onChange(s, from),
+      waitingFor: (s) => this.deps.waitingFor(s),
     });
     this.services.set(name, svc);
     this.sorted = null;
@@ -165,12 +172,15 @@ export class Registry {
   }
 
   private onChange(svc: Service, from: ServiceState): void {
+    this.deps.changed(svc);
     if (this.changes.size === 0) return;
     const st = svc.status();
     this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
   }
 
-  private onDown(): void {
+  private onDown(svc: Service): void {
+    // shutdown: the dependencies of what just stopped may stop now
+    if (this.shuttingDown) for (const d of this.deps.of(svc)) if (d.active && d.state !== "stopping" && !this.deps.neededByUp(d)) d.dispatch({ kind: "stop" });
     // an auto proxy stops with its last service
     for (const p of this.proxies.values()) p.checkIdle();
     this.wakeDownWaiters();

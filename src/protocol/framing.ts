@@ -16,15 +16,21 @@ const HAS_NEWLINE = /[\r\n]/;
 export type Reply = { body: string[]; error?: string; follow?: Follow; later?: Promise<Reply> };
 
 /**
- * A reply that stays open (`tail -f`): the console sends the body, then
- * calls `follow` with the connection's output, and body lines stream until
- * the client disconnects; then the returned function is called. Such a
- * reply never gets a terminal line.
+ * A reply that stays open (`tail -f`, `wait`): the console sends the body,
+ * then calls `follow` with the connection's output, and body lines stream
+ * until the client disconnects (then the returned function is called) or
+ * the reply ends itself with `end` (its terminal line; the connection then
+ * answers requests again). `tail -f` never ends.
  */
 export type Follow = (out: FollowOutput) => () => void;
 
 /** A streaming reply's way out. `congested`: the client is not keeping up. */
-export type FollowOutput = { readonly congested: boolean; send(lines: string[]): void };
+export type FollowOutput = {
+  readonly congested: boolean;
+  send(lines: string[]): void;
+  /** finish the reply: `OK`, or `ERROR: error` */
+  end(error?: string): void;
+};
 
 /** Render body lines as wire text (each kept on one line). */
 export function formatBody(body: string[]): string {

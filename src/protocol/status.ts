@@ -20,7 +20,22 @@ export type StatusRecord = {
   proxy: string;
   fail_reason: string;
   running_cmd: string;
+  /**
+   * Readiness facts (docs/readiness.md), present only for services that use
+   * ready=, health= or after=. On the wire they follow the 8 fields as
+   * `key=value` fields, where the original client does not look.
+   */
+  ready?: boolean;
+  /** what a starting service waits for ("waiting for db") */
+  waiting?: string;
+  /** the last probe's result: "ok" or its failure */
+  probe?: string;
+  /** the service's own STATUS= (notify) */
+  status_text?: string;
 };
+
+/** The readiness extras, in their wire order. */
+const EXTRAS = ["ready", "waiting", "probe", "status_text"] as const;
 
 const CONTROL = /[\t\r\n]+/g;
 const HAS_CONTROL = /[\t\r\n]/;
@@ -30,9 +45,17 @@ const parseNum = (s: string | undefined) => (s === undefined || s === "" ? null 
 
 /** The wire form: 8 tab-separated fields. */
 export function statusToWire(s: StatusRecord): string {
-  return [s.name, s.state, num(s.pid), num(s.start_time), num(s.stop_time), s.proxy, s.fail_reason, s.running_cmd]
+  const line = [s.name, s.state, num(s.pid), num(s.start_time), num(s.stop_time), s.proxy, s.fail_reason, s.running_cmd]
     .map((f) => clean(String(f)))
     .join("\t");
+  if (s.ready === undefined) return line;
+  let extras = "";
+  for (const k of EXTRAS) {
+    const v = s[k];
+    if (v === undefined || v === "") continue;
+    extras += `\t${k}=${clean(typeof v === "boolean" ? (v ? "1" : "0") : v)}`;
+  }
+  return line + extras;
 }
 
 /** Parse a wire status line back into a record (by index: cfkctl parses hundreds cold). */
@@ -45,9 +68,11 @@ export function statusFromWire(line: string): StatusRecord {
     f.push(line.slice(at, tab));
     at = tab + 1;
   }
-  f.push(line.slice(at)); // running_cmd: the rest of the line
+  const rest = line.slice(at); // running_cmd, then the readiness extras
+  const tab = rest.indexOf("\t");
+  f.push(tab < 0 ? rest : rest.slice(0, tab));
   while (f.length < 8) f.push("");
-  return {
+  const r: StatusRecord = {
     name: f[0]!,
     state: f[1]!,
     pid: parseNum(f[2]),
@@ -57,19 +82,41 @@ export function statusFromWire(line: string): StatusRecord {
     fail_reason: f[6]!,
     running_cmd: f[7]!,
   };
+  if (tab >= 0) {
+    for (const kv of rest.slice(tab + 1).split("\t")) {
+      const eq = kv.indexOf("=");
+      const k = kv.slice(0, eq);
+      const v = kv.slice(eq + 1);
+      if (k === "ready") r.ready = v === "1";
+      else if (k === "waiting" || k === "probe" || k === "status_text") r[k] = v;
+    }
+    r.ready ??= false;
+  }
+  return r;
 }
 
-export type DescRecord = { name: string; tags: string[]; desc: string; proxy: string; cmd: string };
+/** `settings`: readiness properties (ready, health, after…), as `key=value` fields after the 5. */
+export type DescRecord = { name: string; tags: string[]; desc: string; proxy: string; cmd: string; settings?: Record<string, string> };
 
-/** The wire form of `desc`: name, tags joined by ", ", desc, proxy, cmd. */
+/** The wire form of `desc`: name, tags joined by ", ", desc, proxy, cmd[, key=value…]. */
 export function descToWire(d: DescRecord): string {
-  return [d.name, d.tags.join(", "), d.desc, d.proxy, d.cmd].map((f) => clean(f)).join("\t");
+  const line = [d.name, d.tags.join(", "), d.desc, d.proxy, d.cmd].map((f) => clean(f)).join("\t");
+  if (!d.settings) return line;
+  return line + Object.entries(d.settings).map(([k, v]) => `\t${k}=${clean(v)}`).join("");
 }
 
 export function descFromWire(line: string): DescRecord {
   const f = line.split("\t");
   const tags = (f[1] ?? "").split(",").map((t) => t.trim()).filter((t) => t !== "");
-  return { name: f[0] ?? "", tags, desc: f[2] ?? "", proxy: f[3] ?? "", cmd: f.slice(4).join("\t") };
+  const d: DescRecord = { name: f[0] ?? "", tags, desc: f[2] ?? "", proxy: f[3] ?? "", cmd: f[4] ?? "" };
+  if (f.length > 5) {
+    d.settings = {};
+    for (const kv of f.slice(5)) {
+      const eq = kv.indexOf("=");
+      if (eq > 0) d.settings[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  }
+  return d;
 }
 
 /** A proxy's state (`command proxystatus`, SPEC §3.5). */

@@ -22,7 +22,9 @@ const MAX_BYTES = 256 * 1024;
 
 type Entry = { seq: number; stream: Stream; batch: LineBatch };
 type Ring = { entries: Entry[]; lines: number; bytes: number };
-type Follower = { match: (name: string) => boolean; out: FollowOutput; dropped: number };
+/** a stream of lines that never ends by itself */
+type LineOut = Pick<FollowOutput, "congested" | "send">;
+type Follower = { match: (name: string) => boolean; out: LineOut; dropped: number };
 
 export class Tail {
   private rings = new Map<string, Ring>();
@@ -63,7 +65,7 @@ export class Tail {
   }
 
   /** Stream new lines of the matching services to `out` until the returned function is called. */
-  follow(match: (name: string) => boolean, out: FollowOutput): () => void {
+  follow(match: (name: string) => boolean, out: LineOut): () => void {
     const f: Follower = { match, out, dropped: 0 };
     this.followers.add(f);
     return () => this.followers.delete(f);

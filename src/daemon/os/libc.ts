@@ -130,6 +130,9 @@ function open() {
     getrlimit: { args: [I32, FFIType.ptr], returns: I32 },
     setrlimit: { args: [I32, FFIType.ptr], returns: I32 },
     flock: { args: [I32, I32], returns: I32 },
+    setsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.u32], returns: I32 },
+    ...(isMac ? {} : { pipe2: { args: [FFIType.ptr, I32], returns: I32 } }),
+    write: { args: [I32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   });
 }
 
@@ -410,4 +413,158 @@ export function tryLockExclusive(fd: number): boolean | Failure {
   if (typeof r === "number") return true;
   if (r.errno === C.EWOULDBLOCK) return false;
   return r;
+}
+
+// ---------------------------------------------------------------------------
+// Datagram sockets with the sender's credentials (sd_notify's NOTIFY_SOCKET).
+// Bun has no unix datagram sockets and no way to watch a raw descriptor, so
+// one worker thread blocks in poll(2) on every such socket (0 CPU while
+// idle), reads each datagram with recvmsg(2) and its SCM_CREDENTIALS, looks
+// the sender up in /proc at once (it may exit right after sending), and
+// posts the message to the daemon's thread. Linux only.
+
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SO_PASSCRED = 16;
+
+/** Can this platform receive datagrams with credentials? */
+export const hasCredDatagrams = process.platform === "linux";
+
+/**
+ * A unix datagram socket bound at path, non-blocking, close-on-exec, that
+ * receives each sender's pid/uid/gid (SO_PASSCRED). The caller removes a
+ * stale file first.
+ */
+export function bindCredDatagram(path: string): number | Failure {
+  if (!hasCredDatagrams) return { failed: true, errno: 0, message: "needs Linux (SO_PASSCRED)" };
+  const sa = sockaddrUn(path);
+  if (isFailure(sa)) return sa;
+  const fd = check(libc().socket(C.AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), "socket");
+  if (typeof fd !== "number") return fd;
+  const one = new Int32Array([1]);
+  const r = check(libc().setsockopt(fd, C.SOL_SOCKET, SO_PASSCRED, one, 4), "setsockopt(SO_PASSCRED)");
+  const b = typeof r === "number" ? check(libc().bind(fd, sa, sa.length), "bind") : r;
+  if (typeof b !== "number") {
+    close(fd);
+    return b;
+  }
+  return fd;
+}
+
+/** One datagram and who sent it (the sender's /proc facts, null when it is gone). */
+export type CredDatagram = {
+  fd: number;
+  pid: number;
+  uid: number;
+  /** from /proc/PID/stat at receipt; null when the sender had already gone */
+  ppid: number | null;
+  pgrp: number | null;
+  sid: number | null;
+  text: string;
+};
+
+/** Watches credential datagram sockets; `close` hands a socket back to be closed. */
+export type DatagramWatcher = { add(fd: number): void; close(fd: number): void };
+
+const MAX_WATCHED = 4096;
+
+// The worker, as source text (the bundler must not rewrite it). LP64 Linux:
+// struct msghdr is 7 words; struct pollfd is {int fd; short events, revents}.
+const WORKER = `
+const { dlopen, ptr } = require("bun:ffi");
+const { readFileSync } = require("node:fs");
+const L = dlopen("libc.so.6", {
+  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
+  recvmsg: { args: ["i32", "ptr", "i32"], returns: "i64" },
+  read: { args: ["i32", "ptr", "u64"], returns: "i64" },
+  close: { args: ["i32"], returns: "i32" },
+}).symbols;
+function proc(pid) {
+  try {
+    const s = readFileSync("/proc/" + pid + "/stat", "latin1");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return { ppid: +f[1], pgrp: +f[2], sid: +f[3] };
+  } catch { return { ppid: null, pgrp: null, sid: null }; }
+}
+self.onmessage = (e) => {
+  const shared = new Int32Array(e.data.sab);
+  const wake = e.data.wake;
+  const buf = new Uint8Array(4096), cbuf = new Uint8Array(512), junk = new Uint8Array(256);
+  const iov = new BigUint64Array([BigInt(ptr(buf)), 4096n]);
+  const msg = new BigUint64Array(7);
+  const cv = new DataView(cbuf.buffer);
+  const dec = new TextDecoder();
+  let gen = -1, fds = [], pfds = new Int32Array(2);
+  for (;;) {
+    const g = Atomics.load(shared, 0);
+    if (g !== gen) {
+      gen = g;
+      const next = Array.from(shared.subarray(2, 2 + shared[1]));
+      for (const fd of fds) if (!next.includes(fd)) L.close(fd);
+      fds = next;
+      pfds = new Int32Array(2 * (fds.length + 1));
+      pfds[0] = wake; pfds[1] = 1;
+      fds.forEach((fd, i) => { pfds[2 + 2 * i] = fd; pfds[3 + 2 * i] = 1; });
+    }
+    if (L.poll(pfds, fds.length + 1, -1) <= 0) continue;
+    if (pfds[1] >>> 16) while (Number(L.read(wake, junk, 256)) > 0);
+    for (let i = 0; i < fds.length; i++) {
+      if (!(pfds[3 + 2 * i] >>> 16)) continue;
+      for (let k = 0; k < 64; k++) {
+        msg[0] = 0n; msg[1] = 0n; msg[2] = BigInt(ptr(iov)); msg[3] = 1n;
+        msg[4] = BigInt(ptr(cbuf)); msg[5] = 512n; msg[6] = 0n;
+        const n = Number(L.recvmsg(fds[i], msg, 0x40000000)); // MSG_CMSG_CLOEXEC
+        if (n < 0) break;
+        let pid = 0, uid = -1;
+        // walk the control messages: credentials; descriptors (sd_notify's
+        // BARRIER=1 passes one and waits for it to close) are closed at once
+        const clen = Number(msg[5]);
+        for (let at = 0; at + 16 <= clen; ) {
+          const len = Number(cv.getBigUint64(at, true));
+          if (len < 16 || at + len > clen) break;
+          const level = cv.getInt32(at + 8, true), type = cv.getInt32(at + 12, true);
+          if (level === 1 && type === 2 && len >= 28) { pid = cv.getInt32(at + 16, true); uid = cv.getInt32(at + 20, true); }
+          if (level === 1 && type === 1) for (let o = at + 16; o + 4 <= at + len; o += 4) L.close(cv.getInt32(o, true));
+          at += (len + 7) & ~7;
+        }
+        postMessage({ fd: fds[i], pid, uid, ...proc(pid), text: dec.decode(buf.subarray(0, n)) });
+      }
+    }
+  }
+};
+`;
+
+/** Start the watcher thread (once per daemon); `onMessage` runs on the daemon's thread. */
+export function watchCredDatagrams(onMessage: (m: CredDatagram) => void): DatagramWatcher {
+  const p = new Int32Array(2);
+  const pipe2 = (libc() as unknown as { pipe2(fds: Int32Array, flags: number): number }).pipe2;
+  const r = check(pipe2(p, SOCK_NONBLOCK | SOCK_CLOEXEC), "pipe2");
+  if (typeof r !== "number") throw new Error(`cannot start the notify watcher: ${r.message}`);
+  const sab = new SharedArrayBuffer(4 * (2 + MAX_WATCHED));
+  const shared = new Int32Array(sab);
+  const worker = new Worker(URL.createObjectURL(new Blob([WORKER], { type: "application/javascript" })));
+  worker.unref();
+  worker.onmessage = (e: MessageEvent<CredDatagram>) => onMessage(e.data);
+  worker.postMessage({ sab, wake: p[0] });
+  const one = new Uint8Array([1]);
+  const publish = (fds: number[]) => {
+    shared.set(fds.slice(0, MAX_WATCHED), 2);
+    shared[1] = Math.min(fds.length, MAX_WATCHED);
+    Atomics.add(shared, 0, 1);
+    libc().write(p[1]!, one, 1);
+  };
+  const watched: number[] = [];
+  return {
+    add(fd) {
+      watched.push(fd);
+      publish(watched);
+    },
+    close(fd) {
+      const i = watched.indexOf(fd);
+      if (i < 0) return void close(fd);
+      watched.splice(i, 1);
+      publish(watched); // the worker closes it once it no longer polls it
+    },
+  };
 }

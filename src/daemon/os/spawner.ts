@@ -38,6 +38,12 @@ export type SpawnRequest = {
   extraFds?: number[];
   /** set LISTEN_PID to the child's own pid (systemd socket activation) */
   listenPid?: boolean;
+  /**
+   * `ready=fd:N`: a socket pair whose child end is fd N (after everything
+   * else; the gap is filled with closed fds); the daemon's end comes back in
+   * `Child.ready`.
+   */
+  readyFd?: number;
 };
 
 /**
@@ -110,6 +116,8 @@ export type Child = {
   stderr: ReadableStream<Uint8Array> | null;
   /** the daemon's ends of the requested channels, in order */
   channels: Socket[];
+  /** the daemon's end of the ready pipe (readyFd), else null */
+  ready?: Socket | null;
 };
 
 export type ExitHandler = (code: number | null, signal: number | null) => void;
@@ -126,6 +134,11 @@ export const bunSpawner: Spawner = (req, onExit) => {
   // (a native stream: see drainBatches in logging/lines.ts on why not WebStreams).
   const channels: string[] = Array.from({ length: req.channels ?? 0 }, () => "socket-fd");
   const stdio: (string | number)[] = [req.stdin, req.stdout, req.stderr, ...channels, ...(req.extraFds ?? [])];
+  const readyFd = req.readyFd;
+  if (readyFd !== undefined) {
+    while (stdio.length < readyFd) stdio.push("ignore");
+    stdio[readyFd] = "socket-fd";
+  }
   const warnings: string[] = [];
   const run = command(req, warnings);
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
@@ -159,6 +172,7 @@ export const bunSpawner: Spawner = (req, onExit) => {
   return {
     pid: proc.pid,
     channels: channels.map((_, i) => connect({ fd: fds[3 + i]! } as unknown as { path: string })),
+    ready: readyFd === undefined ? null : connect({ fd: fds[readyFd]! } as unknown as { path: string }),
     warnings,
     stdout: req.stdout === "pipe" ? (proc.stdout as ReadableStream<Uint8Array>) : null,
     stderr: req.stderr === "pipe" ? (proc.stderr as ReadableStream<Uint8Array>) : null,

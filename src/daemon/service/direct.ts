@@ -7,12 +7,15 @@ import type { Driver } from "./driver.ts";
 import { SIGCONT, SIGKILL } from "../os/signals.ts";
 import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
+import type { Service } from "./service.ts";
 
 export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "log" | "prepare">): Driver {
   return {
     start(svc) {
       const req = world.prepare(svc, toArgv(svc.props.cmd!));
       if (typeof req === "string") return req;
+      const notReady = svc.readiness.prepare(req);
+      if (notReady !== null) return notReady;
       let child: Child;
       try {
         child = world.spawner(req, (code, signal) => svc.dispatch({ kind: "exited", pid: child.pid, code, signal }));
@@ -21,8 +24,10 @@ export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "
       }
       const pid = child.pid;
       for (const w of child.warnings) world.log.event("warn", `${svc.name}: ${w}`, pid);
-      if (child.stdout) void world.log.capture("service", svc.name, "out", pid, child.stdout);
-      if (child.stderr) void world.log.capture("service", svc.name, "err", pid, child.stderr);
+      svc.readiness.spawned(child);
+      const watch = svc.props.ready.kind === "log";
+      if (child.stdout) void world.log.capture("service", svc.name, "out", pid, watch ? watchLines(svc, child.stdout) : child.stdout);
+      if (child.stderr) void world.log.capture("service", svc.name, "err", pid, watch ? watchLines(svc, child.stderr) : child.stderr);
       svc.dispatch({ kind: "spawned", pid });
       return { groupLeader: req.newSession };
     },
@@ -35,6 +40,28 @@ export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "
       if (signal !== SIGCONT && signal !== SIGKILL) world.signals.process(pid, SIGCONT, groupLeader);
     },
   };
+}
+
+/**
+ * `ready=log:REGEX`: a copy of the output goes to the readiness watcher
+ * until it is ready; then the copy is dropped and the log reads alone.
+ */
+function watchLines(svc: Service, from: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const [log, watch] = from.tee();
+  void (async () => {
+    const reader = watch.getReader();
+    const dec = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || !svc.readiness.output(dec.decode(value, { stream: true }))) break;
+      }
+    } catch {
+      /* the stream ended badly: the log side reports it */
+    }
+    void reader.cancel().catch(() => {});
+  })();
+  return log;
 }
 
 /** The OS's words for a failed spawn, without Bun's decorations. */

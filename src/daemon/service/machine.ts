@@ -13,7 +13,7 @@ import type { ServiceState } from "../../protocol/status.ts";
 import { msg } from "../../protocol/messages.ts";
 import { SIGTERM } from "../os/signals.ts";
 
-export type TimerKind = "startwait" | "stopwait" | "backoff";
+export type TimerKind = "startwait" | "stopwait" | "backoff" | "ready";
 
 export type Machine = {
   readonly state: ServiceState;
@@ -44,6 +44,14 @@ export type Machine = {
   readonly restarts: number;
   /** the last abnormal end and when (epoch secs); kept after the next start, unlike failReason */
   readonly lastFailure: { readonly reason: string; readonly at: number } | null;
+  /** `starting`, but nothing spawned yet: its dependencies are not running (docs/readiness.md) */
+  readonly held?: boolean;
+  /**
+   * cfkd is stopping this process because it failed (not ready in time, a
+   * health check, a missed watchdog): its end is a failure with this reason,
+   * counted as a failed start when it never became ready.
+   */
+  readonly failing?: { readonly reason: string; readonly start: boolean } | null;
 };
 
 export type Config = {
@@ -57,6 +65,12 @@ export type Config = {
   readonly stopSignal: number;
   /** why the service cannot start now (its proxy is down and not auto), or null */
   readonly blocked: string | null;
+  /** `running` needs a ready signal (event `ready`), not startwait_secs */
+  readonly ready?: boolean;
+  /** ready_timeout_secs; null or absent: wait forever */
+  readonly readyTimeoutMs?: number | null;
+  /** the dependencies it waits for ("db, cache"), or null when all are running */
+  readonly waitingFor?: string | null;
 };
 
 export type Event =
@@ -84,7 +98,15 @@ export type Event =
    */
   | { kind: "adopt"; pid: number; startTime: number }
   /** an adopted process is gone; no exit status is known (it is not our child) */
-  | { kind: "vanished"; pid: number };
+  | { kind: "vanished"; pid: number }
+  /** the service said it is ready (or its ready probe passed) */
+  | { kind: "ready" }
+  /** a health check or the watchdog failed: restart it with this reason */
+  | { kind: "unhealthy"; reason: string }
+  /** every dependency of a held service is running now */
+  | { kind: "depsReady" }
+  /** a dependency of a held service failed: so does its start */
+  | { kind: "depFailed"; reason: string };
 
 export type Effect =
   | { kind: "spawn" }
@@ -191,6 +213,8 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       if (cfg.hasCmd && cfg.blocked !== null) return refuse(m, cfg.blocked);
       return start(m, cfg, w, m.state === "backoff");
     case "stop":
+      if (m.held) return settle({ ...m, resume: false }, "stopped", w, [{ kind: "log", level: "info", message: `${cfg.name} stopped before its dependencies were up` }], true);
+      if (m.state === "stopping" && m.failing) return { machine: { ...m, wantDown: true }, effects: [] };
       if (m.state === "backoff") return settle({ ...m, stopTime: null, resume: false }, "stopped", w, [cancel("backoff")], true);
       if (m.state === "stopping") return { machine: m, effects: [] };
       // a service waiting for its proxy stays down when the proxy comes back
@@ -199,6 +223,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
     case "restart":
       if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
       if (m.state === "stopping") return { machine: { ...m, pendingStart: true }, effects: [] };
+      if (m.held) return { machine: m, effects: [] }; // not started yet: nothing to restart
       if (isUp(m.state)) {
         const s = stop(m, cfg, w);
         return { machine: { ...s.machine, pendingStart: true }, effects: s.effects };
@@ -216,7 +241,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       }
       if (m.state !== "starting") return { machine: m, effects: [] };
       return afterDown(m, cfg, w, failed(m, cfg, w, ev.reason, [
-        cancel("startwait"),
+        ...cancelStart(cfg),
         { kind: "log", level: "error", message: `cannot start ${cfg.name}: ${ev.reason}` },
       ]));
     case "exited":
@@ -254,7 +279,35 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       s.effects.unshift({ kind: "log", level: "info", message: `resuming ${cfg.name}: its proxy is up` });
       return s;
     }
+    case "ready":
+      if (m.state !== "starting" || m.held || !cfg.ready) return { machine: m, effects: [] };
+      return {
+        machine: { ...m, state: "running", failedStarts: 0 },
+        effects: [cancel("ready"), { kind: "log", level: "info", message: `${cfg.name} is ready (pid ${m.pid ?? "unknown"})` }],
+      };
+    case "unhealthy":
+      if (m.state !== "running") return { machine: m, effects: [] };
+      return failing(m, cfg, w, ev.reason, false);
+    case "depsReady":
+      if (!m.held || m.state !== "starting") return { machine: m, effects: [] };
+      return launch({ ...m, held: false, startTime: w.now }, cfg, [{ kind: "log", level: "info", message: `${cfg.name}: its dependencies are running` }]);
+    case "depFailed": {
+      if (!m.held || m.state !== "starting") return { machine: m, effects: [] };
+      const log: Effect = { kind: "log", level: "error", message: `cannot start ${cfg.name}: ${ev.reason}` };
+      return settle({ ...m, failReason: ev.reason }, "fail", w, [log], false);
+    }
   }
+}
+
+/**
+ * cfkd stops a process that failed (ready timeout, health, watchdog): the
+ * stop signal, then SIGKILL after stopwait_secs; its exit is then a failure
+ * with `reason` (see `exited`), so respawn and backoff apply as to a crash.
+ */
+function failing(m: Machine, cfg: Config, w: World, reason: string, start: boolean): Step {
+  const s = stop(m, cfg, w);
+  s.effects.unshift({ kind: "log", level: "error", message: `${cfg.name}: ${reason}` });
+  return { machine: { ...s.machine, wantDown: false, failing: { reason, start } }, effects: s.effects };
 }
 
 /**
@@ -277,7 +330,7 @@ function spawned(m: Machine, cfg: Config, pid: number): Step {
  */
 function lost(m: Machine, cfg: Config, w: World, reason: string, alive: boolean): Step {
   if (!isUp(m.state)) return { machine: m, effects: [] };
-  const effects: Effect[] = [cancel("startwait"), cancel("stopwait")];
+  const effects: Effect[] = [...cancelStart(cfg), cancel("stopwait")];
   if (alive && m.pid !== null) effects.push({ kind: "killOrphan", pid: m.pid });
   effects.push({ kind: "log", level: "error", message: `'${cfg.name}' has stopped: ${reason}` });
   const resume = m.pendingStart || (cfg.respawnOnFail && !m.wantDown);
@@ -304,11 +357,24 @@ function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
     pendingStart: false,
     startwaitElapsed: false,
     resume: false,
+    held: false,
+    failing: null,
   };
   const effects: Effect[] = [{ kind: "log", level: "info", message: `starting ${cfg.name}` }];
   if (m.state === "backoff") effects.push(cancel("backoff"));
-  effects.push({ kind: "arm", timer: "startwait", ms: cfg.startwaitMs }, { kind: "spawn" });
-  return { machine, effects };
+  if (cfg.waitingFor) {
+    effects.push({ kind: "log", level: "info", message: `${cfg.name} waits for ${cfg.waitingFor}` });
+    return { machine: { ...machine, held: true }, effects };
+  }
+  return launch(machine, cfg, effects);
+}
+
+/** Spawn, with the timer that decides when it is running (startwait) or not ready in time. */
+function launch(m: Machine, cfg: Config, effects: Effect[]): Step {
+  if (!cfg.ready) effects.push({ kind: "arm", timer: "startwait", ms: cfg.startwaitMs });
+  else if (cfg.readyTimeoutMs != null) effects.push({ kind: "arm", timer: "ready", ms: cfg.readyTimeoutMs });
+  effects.push({ kind: "spawn" });
+  return { machine: m, effects };
 }
 
 function stop(m: Machine, cfg: Config, w: World): Step {
@@ -316,7 +382,7 @@ function stop(m: Machine, cfg: Config, w: World): Step {
     machine: { ...m, state: "stopping", stopTime: w.now, startTime: null, wantDown: true },
     effects: [
       { kind: "log", level: "info", message: `Stopping service '${cfg.name}'` },
-      cancel("startwait"),
+      ...cancelStart(cfg),
       { kind: "arm", timer: "stopwait", ms: cfg.stopwaitMs },
       { kind: "signal", signal: cfg.stopSignal },
     ],
@@ -347,6 +413,9 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
       effects: [{ kind: "log", level: "warn", message: `service ${cfg.name} still running after ${secs}s, killing` }, { kind: "kill" }],
     };
   }
+  if (t === "ready" && m.state === "starting" && !m.held) {
+    return failing(m, cfg, w, `not ready within ready_timeout_secs=${(cfg.readyTimeoutMs ?? 0) / 1000}`, true);
+  }
   if (t === "backoff" && m.state === "backoff") {
     const s = start({ ...m, restarts: m.restarts + 1 }, cfg, w, true);
     s.effects.unshift({ kind: "log", level: "info", message: `restarting ${cfg.name} [attempt: ${m.failedStarts + 1}]` });
@@ -356,7 +425,12 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
 }
 
 function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: number | null): Step {
-  const cleanup: Effect[] = [cancel("startwait"), cancel("stopwait"), { kind: "reapGroup", pid: m.pid! }];
+  const cleanup: Effect[] = [...cancelStart(cfg), cancel("stopwait"), { kind: "reapGroup", pid: m.pid! }];
+  if (m.failing) {
+    // cfkd stopped it for a failure: that failure is the reason, whatever the exit
+    const state = m.failing.start ? "starting" : "running";
+    return failed({ ...m, state, failing: null }, cfg, w, m.failing.reason, cleanup);
+  }
   const asked = m.wantDown && !m.killed && signal === cfg.stopSignal;
   if (code === 0 || signal === SIGTERM || asked) {
     cleanup.push({ kind: "log", level: "info", message: signal === null ? `child ${cfg.name} exited` : `child ${cfg.name} gracefully killed` });
@@ -408,7 +482,7 @@ function afterDown(before: Machine, cfg: Config, w: World, s: Step): Step {
 /** Enter a down state. */
 function settle(m: Machine, state: ServiceState, w: World, effects: Effect[], wantDown: boolean): Step {
   const failure = state !== "stopped" && m.failReason !== "" ? { reason: m.failReason, at: w.now } : m.lastFailure;
-  const machine: Machine = { ...m, state, lastFailure: failure, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown };
+  const machine: Machine = { ...m, state, lastFailure: failure, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown, held: false, failing: null };
   return { machine, effects: [...effects, { kind: "down" }] };
 }
 
@@ -419,6 +493,11 @@ function chain(a: Step, b: Step): Step {
 
 function refuse(m: Machine, message: string): Step {
   return { machine: m, effects: [{ kind: "refused", message }] };
+}
+
+/** Cancel the timer that decides a start: startwait, or ready_timeout_secs. */
+function cancelStart(cfg: Config): Effect[] {
+  return cfg.ready ? [cancel("startwait"), cancel("ready")] : [cancel("startwait")];
 }
 
 function cancel(timer: TimerKind): Effect {

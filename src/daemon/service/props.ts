@@ -5,6 +5,7 @@
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "../os/signals.ts";
 import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
+import { defaultReadyProps, parseAfter, parseCount, parseHealth, parseInterval, parseReady, type Parsed, type ReadyProps } from "../ready/spec.ts";
 
 export type Cmd = string | string[];
 
@@ -31,7 +32,7 @@ export type ServiceProps = {
   stop_signal: number;
   /** [ext] KEY=VALUE file read at each start */
   env_file: string | null;
-};
+} & ReadyProps;
 
 export function defaultProps(): ServiceProps {
   return {
@@ -56,6 +57,7 @@ export function defaultProps(): ServiceProps {
     umask: null,
     stop_signal: 15,
     env_file: null,
+    ...defaultReadyProps(),
   };
 }
 
@@ -106,7 +108,7 @@ const validEnvKey = (k: string) => k !== "" && !k.includes("=") && !k.includes("
 /** The properties services and proxies share (SPEC §3.2, §3.4), with the same rules. */
 export type CommonProps = { cmd: Cmd | null; desc: string; env: Record<string, string> };
 
-export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: CommonProps, v: string) => boolean> = {
+export const commonSetters: Record<"cmd" | "desc" | "add_env" | "env", (p: CommonProps, v: string) => boolean | string> = {
   cmd: parsed("cmd", parseCmd),
   desc: (p, v) => ((p.desc = v.replace(/[\r\n\t\0]+/g, "")), true),
   add_env: (p, v) => {
@@ -154,7 +156,39 @@ const setters: Record<string, Setter> = {
   },
   stop_signal: parsed("stop_signal", parseSignal),
   env_file: (p, v) => (v.startsWith("/") && !v.includes("\0") ? ((p.env_file = v), true) : false),
+  ready: said("ready", parseReady),
+  ready_timeout_secs: said("ready_timeout_secs", (v) => parseInterval("ready_timeout_secs", v)),
+  ready_interval_secs: said("ready_interval_secs", (v) => parseInterval("ready_interval_secs", v)),
+  health: said("health", parseHealth),
+  health_interval_secs: said("health_interval_secs", (v) => parseInterval("health_interval_secs", v)),
+  health_failures: said("health_failures", (v) => parseCount("health_failures", v)),
+  after: said("after", parseAfter),
 };
+
+/** A setter for a property whose parser says what is wrong (docs/readiness.md). */
+function said<K extends keyof ServiceProps>(key: K, parse: (v: string) => Parsed<ServiceProps[K]>): Setter {
+  return (p, v) => {
+    const r = parse(v);
+    if ("error" in r) return r.error;
+    p[key] = r.value;
+    return true;
+  };
+}
+
+/**
+ * Rules between properties, checked after a set (the service keeps its
+ * previous settings when one is broken): the ready fd must not clash with
+ * stdin, stdout, stderr or the sockets passed at fds 3, 4, ….
+ */
+export function propsConflict(name: string, p: ServiceProps): string | null {
+  if (p.ready.kind === "fd") {
+    const fd = p.ready.fd;
+    if (fd >= 3 && fd < 3 + p.listen_fds.length) return `ready=fd:${fd} clashes with listen_fds (they are at fds 3 to ${2 + p.listen_fds.length})`;
+  }
+  if (p.ready.kind === "log" && p.ignore_stdout && p.ignore_stderr) return "ready=log: needs stdout or stderr, but both are ignored";
+  if (p.after.includes(name)) return `after: '${name}' cannot come after itself`;
+  return null;
+}
 
 /** Names of every service property (for docs and error checks). */
 export const PROPERTY_NAMES = Object.keys(setters);

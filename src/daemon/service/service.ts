@@ -19,6 +19,9 @@ import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { SIGKILL, type Signals } from "../os/signals.ts";
 import type { DaemonLog } from "../logging/types.ts";
+import { Readiness } from "../ready/readiness.ts";
+import type { NotifyHub } from "../ready/notify.ts";
+import { probeText, readyText } from "../ready/spec.ts";
 
 /** What a service needs from the daemon around it. */
 export type ServiceWorld = {
@@ -35,6 +38,10 @@ export type ServiceWorld = {
   onForget(svc: Service): void;
   /** the machine's state changed (from → svc.state); see changes.ts */
   onChange(svc: Service, from: ServiceState): void;
+  /** the dependencies (`after`) that are not running yet, as "db, cache", or null */
+  waitingFor?(svc: Service): string | null;
+  /** notify sockets (`ready=notify`); absent: not available */
+  notify?: NotifyHub;
 };
 
 export class Service {
@@ -53,12 +60,26 @@ export class Service {
   private eventPid: number | null = null;
   /** the proxy this service is declared under (`proxy NAME service SVC ...`) */
   proxy: ProxyLink | null = null;
+  /** ready protocol, probes, health checks (docs/readiness.md) */
+  readonly readiness: Readiness;
 
   constructor(
     readonly name: string,
     private readonly world: ServiceWorld,
   ) {
     this.direct = directDriver(world);
+    this.readiness = new Readiness(this, world);
+  }
+
+  /** `starting`, but held until its dependencies run */
+  get held(): boolean {
+    return this.m.held === true;
+  }
+
+  /** Uses readiness, health or dependencies: status and desc say more (docs/readiness.md). */
+  get extended(): boolean {
+    const p = this.props;
+    return p.ready.kind !== "startwait" || p.health !== null || p.after.length > 0 || this.readiness.statusText !== "";
   }
 
   get state() {
@@ -115,7 +136,10 @@ export class Service {
         this.eventPid = this.m.pid;
         const from = this.m.state;
         this.m = s.machine;
-        if (from !== this.m.state) this.world.onChange(this, from);
+        if (from !== this.m.state) {
+          this.readiness.stateChanged(this.m.state);
+          this.world.onChange(this, from);
+        }
         for (const eff of s.effects) {
           const r = this.run(eff);
           if (r !== null && first && refusal === null) refusal = r;
@@ -131,7 +155,7 @@ export class Service {
 
   status(): StatusRecord {
     const m = this.m;
-    return {
+    const base: StatusRecord = {
       name: this.name,
       state: m.state,
       pid: m.pid,
@@ -141,6 +165,9 @@ export class Service {
       fail_reason: showsFailReason(m.state) ? m.failReason : "",
       running_cmd: this.up ? this.runningCmd : "",
     };
+    if (!this.extended) return base;
+    const f = this.readiness.facts(m.held ? (this.world.waitingFor?.(this) ?? "dependencies") : null);
+    return { ...base, ready: m.state === "running", waiting: f.waiting, probe: f.probe, status_text: f.status };
   }
 
   /**
@@ -152,7 +179,8 @@ export class Service {
   statusLine(): string {
     const proxy = this.proxyText();
     const w = this.wire;
-    if (w !== null && w.m === this.m && w.proxy === proxy && w.cmd === this.runningCmd) return w.line;
+    // readiness facts (probe results, STATUS=) change without a transition
+    if (w !== null && w.m === this.m && w.proxy === proxy && w.cmd === this.runningCmd && !this.extended) return w.line;
     const line = statusToWire(this.status());
     this.wire = { m: this.m, proxy, cmd: this.runningCmd, line };
     return line;
@@ -183,7 +211,23 @@ export class Service {
   }
 
   desc(): DescRecord {
-    return { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: this.proxyText(), cmd: cmdText(this.props.cmd) };
+    const d: DescRecord = { name: this.name, tags: this.props.tags, desc: this.props.desc, proxy: this.proxyText(), cmd: cmdText(this.props.cmd) };
+    const p = this.props;
+    if (!this.extended) return d;
+    const settings: Record<string, string> = {};
+    if (p.ready.kind !== "startwait") {
+      settings.ready = readyText(p.ready);
+      if (p.ready_timeout_secs !== null) settings.ready_timeout_secs = String(p.ready_timeout_secs);
+      if (p.ready.kind === "tcp" || p.ready.kind === "http" || p.ready.kind === "exec") settings.ready_interval_secs = String(p.ready_interval_secs);
+    }
+    if (p.health) {
+      settings.health = probeText(p.health);
+      settings.health_interval_secs = String(p.health_interval_secs);
+      settings.health_failures = String(p.health_failures);
+    }
+    if (p.after.length > 0) settings.after = p.after.join(",");
+    if (this.readiness.statusText) settings.status = this.readiness.statusText;
+    return { ...d, settings };
   }
 
   /** The proxy's name, with `!` when it is down (SPEC §3.5). */
@@ -204,6 +248,9 @@ export class Service {
       maxRetries: p.respawn_max_retries,
       stopSignal: p.stop_signal,
       blocked: this.proxy?.blocked(this.name) ?? null,
+      ready: p.ready.kind !== "startwait",
+      readyTimeoutMs: p.ready_timeout_secs === null ? null : p.ready_timeout_secs * 1000,
+      waitingFor: p.after.length > 0 ? (this.world.waitingFor?.(this) ?? null) : null,
     };
   }
 
@@ -273,12 +320,14 @@ export class Service {
 
   private spawn(): void {
     const driver: Driver = this.proxy ?? this.direct;
-    const r = driver.start(this);
+    const kind = this.props.ready.kind;
+    const r = this.proxy && (kind === "fd" || kind === "notify" || kind === "log") ? `ready=${kind} is not available to a service run by a proxy` : driver.start(this);
     if (typeof r === "string") {
       this.queue.push({ kind: "spawnFailed", reason: r });
       return;
     }
     this.current = { driver, link: this.proxy, groupLeader: r.groupLeader };
     this.runningCmd = cmdText(this.props.cmd);
+    this.readiness.launched();
   }
 }
