@@ -75,7 +75,7 @@ export class Dependencies {
   /** Would `name` with these properties close a cycle? The error names it. */
   cycleWith(name: string, props: ServiceProps): string | null {
     const nodes = this.nodes().filter((n) => n.name !== name);
-    nodes.push({ name, tags: props.tags, after: props.after });
+    nodes.unshift({ name, tags: props.tags, after: props.after }); // the cycle is named from here
     const c = findCycle(nodes);
     return c === null ? null : `after: cycle ${c.join(" → ")}`;
   }

@@ -28,7 +28,7 @@ export function resolveRefs(refs: readonly string[], nodes: Iterable<DepNode>, s
  */
 export function findCycle(nodes: readonly DepNode[]): string[] | null {
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  const edges = (n: DepNode) => resolveRefs(n.after, nodes, "").filter((d) => byName.has(d));
+  const edges = (n: DepNode) => resolveRefs(n.after, nodes, n.name).filter((d) => byName.has(d));
   const state = new Map<string, "open" | "done">();
   const path: string[] = [];
   const visit = (name: string): string[] | null => {
