@@ -36,7 +36,8 @@ describe("after=", () => {
     expect(r.body).toEqual(["db\trunning", "web1\trunning", "web2\trunning", "web3\trunning"]);
     const ready = Number(readFileSync(dbReady, "utf8"));
     for (const w of ["web1", "web2", "web3"]) {
-X
+      const file = join(d.home, w);
+      const t = await waitFor(() => (existsSync(file) && readFileSync(file, "utf8")) || null, `${w}'s start time`);
       expect(Number(t)).toBeGreaterThan(ready);
     }
 
