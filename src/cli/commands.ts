@@ -98,7 +98,8 @@ async function simple(line: string, inv: Invocation, ctx: Context, asJson?: (bod
 function action(verb: string): Handler {
   if (verb === "start" || verb === "restart" || verb === "up") return startAction(verb);
   return async (inv, ctx) => {
-    const { body, failed } = await withConnection(ctx, (c) => perSelector(c, ctx.io, verb, inv.args));
+    const command = inv.withDependents ? `${verb} --with-dependents` : verb;
+    const { body, failed } = await withConnection(ctx, (c) => perSelector(c, ctx.io, command, inv.args));
     for (const l of body) if (l.startsWith("error: ")) ctx.io.err(l);
     return failed ? EXIT.daemon : EXIT.ok;
   };
@@ -143,8 +144,21 @@ function startAction(verb: string): Handler {
       ctx.io.err(say.cannotStart(s.name, s.fail_reason));
       failed = true;
     }
-    return failed ? EXIT.daemon : EXIT.ok;
+    if (failed || !inv.wait) return failed ? EXIT.daemon : EXIT.ok;
+    // --wait: the daemon answers once all are running, or one fails (docs/readiness.md)
+    return withConnection(ctx, (c) => waitFor(c, ctx, inv, "--state running --fail-on-backoff"));
   };
+}
+
+
+/** One `command wait` for every reference; its error is the failure, printed. */
+async function waitFor(c: Connection, ctx: Context, inv: Invocation, opts: string): Promise<number> {
+  // --timeout is the wait's own limit, kept by cfkd (which then answers); none or 0: as long as it takes
+  const timeout = inv.timeout === undefined || inv.timeout === 0 ? "" : ` --timeout ${inv.timeout}`;
+  const r = await c.stream(`command wait ${opts}${timeout} ${selectors(inv.args).join(" ")}`, () => {}, false);
+  if (r.error === undefined) return EXIT.ok;
+  ctx.io.err(say.daemonError(r.error));
+  return EXIT.daemon;
 }
 
 function proxyAction(verb: string): Handler {
@@ -213,6 +227,8 @@ const handlers: Record<CommandName, Handler> = {
   up: action("up"),
   down: action("down"),
   destroy: action("destroy"),
+  ready: action("ready"),
+  wait: (inv, ctx) => withConnection(ctx, (c) => waitFor(c, ctx, inv, `--state ${inv.state ?? "running"}`)),
   shutdown: async (_inv, ctx) => {
     const conn = await ctx.connect();
     const r = await conn.request("command shutdown");

@@ -25,15 +25,23 @@ export type CommandSpec = {
   readonly tailOptions?: true;
   /** takes `-l` (status: the long form) */
   readonly longOption?: true;
+  /** takes `--wait` and `--timeout S` (start, restart, up) */
+  readonly waitOptions?: true;
+  /** takes `--state running|stopped` and `--timeout S` (wait) */
+  readonly stateOptions?: true;
+  /** takes `--with-dependents` (stop, down) */
+  readonly dependentsOption?: true;
 };
 
 export const COMMANDS = {
   status: { arity: "refs", summary: "state of services, how long ago they started or stopped, and why they failed; -l adds pid, uptime, restarts, cmd, tags, memory and CPU", longOption: true },
-  start: { arity: "refs1", summary: "start services (error if already up)" },
-  stop: { arity: "refs1", summary: "stop services (error if already down)" },
-  restart: { arity: "refs1", summary: "stop services if up, then start them" },
-  up: { arity: "refs1", summary: "make sure services are up (no error if they are)" },
-  down: { arity: "refs1", summary: "make sure services are down (no error if they are)" },
+  start: { arity: "refs1", summary: "start services (error if already up); --wait: until they are running", waitOptions: true },
+  stop: { arity: "refs1", summary: "stop services (error if already down)", dependentsOption: true },
+  restart: { arity: "refs1", summary: "stop services if up, then start them; --wait: until they are running", waitOptions: true },
+  up: { arity: "refs1", summary: "make sure services are up (no error if they are); --wait: until they are running", waitOptions: true },
+  down: { arity: "refs1", summary: "make sure services are down (no error if they are)", dependentsOption: true },
+  wait: { arity: "refs1", summary: "wait until services are running (or --state stopped); exit 1 with the reason if one fails", stateOptions: true },
+  ready: { arity: "refs1", summary: "tell cfkd that ready=command services are ready" },
   destroy: { arity: "refs1", summary: "bring services down, then forget them" },
   pid: { arity: "one", argName: "name", summary: "the pid of one service (nothing and exit 1 if it has none)" },
   pids: { arity: "refs", summary: "'name: pid' for services" },
@@ -74,6 +82,12 @@ export type Invocation = {
   long?: boolean;
   /** --timeout SECS: the longest wait for a reply (0: forever); default DEFAULT_TIMEOUT_SECS */
   timeout?: number;
+  /** start/restart/up --wait */
+  wait?: boolean;
+  /** wait --state */
+  state?: "running" | "stopped";
+  /** stop/down --with-dependents */
+  withDependents?: boolean;
 };
 
 /** How long cfkctl waits for cfkd to answer a request, by default (not for a stream: `tail -f`). */

@@ -33,7 +33,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     .option("--auth-token-file <file>", "send the token in FILE ('auth TOKEN') before anything else, for a TCP console that requires it (default: $CFKD_TOKEN_FILE)")
     .option("--basedir <dir>", "what ${BASE} stands for in 'load' (default: the current directory)")
     .option("-y, --yes", "run without asking for confirmation (accepted for compatibility)")
-    .option("--timeout <secs>", "give up (exit 3) when cfkd has not answered a request within SECS; 0 waits forever; never applies to tail -f (default: 10)", (v: string) => {
+    .option("--timeout <secs>", "give up (exit 3) when cfkd has not answered a request within SECS; 0 waits forever; never applies to tail -f (default: 10). For wait and --wait: how long to wait for the state (exit 1), default as long as it takes", (v: string) => {
       const n = parseTimeout(v);
       if (n === undefined) throw new InvalidArgumentError("expected a number of seconds");
       return n;
@@ -82,10 +82,19 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       });
       c.option("-f, --follow", "keep printing new lines until Ctrl-C");
     }
+    // the wait's limit is the global --timeout (none: as long as it takes)
+    if ("waitOptions" in spec) c.option("--wait", "return once every service is running; exit 1 naming any that fails (--timeout: give up after SECS)");
+    if ("stateOptions" in spec) {
+      c.option("--state <state>", "the state to wait for: running (default) or stopped", (v: string) => {
+        if (v !== "running" && v !== "stopped") throw new InvalidArgumentError("expected running or stopped");
+        return v;
+      });
+    }
+    if ("dependentsOption" in spec) c.option("--with-dependents", "also stop the services that come after them (after=), first");
     if ("longOption" in spec) c.option("-l, --long", "the long form: pid, uptime, restarts, cmd, tags, memory and CPU of each service's processes");
     c.action(() => {
       const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string; timeout?: number }>();
-      const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean }>();
+      const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean; wait?: boolean; state?: "running" | "stopped"; withDependents?: boolean }>();
       const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
       if (g.address !== undefined) inv.address = g.address;
       if (g.basedir !== undefined) inv.basedir = g.basedir;
@@ -93,6 +102,9 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       if (o.lines !== undefined) inv.lines = o.lines;
       if (o.long === true) inv.long = true;
       if (g.timeout !== undefined) inv.timeout = g.timeout;
+      if (o.wait) inv.wait = true;
+      if (o.state !== undefined) inv.state = o.state;
+      if (o.withDependents) inv.withDependents = true;
       result = inv;
     });
   }
