@@ -61,7 +61,7 @@ export function parseProbe(prop: string, v: string): Parsed<Probe> | null {
   }
   if (v.startsWith("http:") || v.startsWith("https:")) {
     // `http:http://host/path` and plain `http://host/path` both work
-    const raw = v.startsWith("http:http") ? v.slice(5) : v;
+    const raw = /^https?:\/\//.test(v) ? v : v.slice(5);
     let u: URL;
     try {
       u = new URL(raw);
@@ -69,6 +69,7 @@ export function parseProbe(prop: string, v: string): Parsed<Probe> | null {
       return bad(`${prop}: '${raw}' is not a URL`);
     }
     if (u.protocol !== "http:" && u.protocol !== "https:") return bad(`${prop}: '${raw}' is not an http or https URL`);
+    if (!/^https?:\/\//.test(raw)) return bad(`${prop}: '${raw}' is not an http or https URL`);
     return { value: { kind: "http", url: u.href } };
   }
   if (v.startsWith("exec:")) {

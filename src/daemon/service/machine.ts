@@ -390,7 +390,7 @@ function stop(m: Machine, cfg: Config, w: World): Step {
 }
 
 function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
-  if (t === "startwait" && m.state === "starting") {
+  if (t === "startwait" && m.state === "starting" && !cfg.ready) {
     if (m.pid === null) {
       const message = `${cfg.name}: no pid from its proxy after startwait_secs=${cfg.startwaitMs / 1000}, still waiting`;
       return { machine: { ...m, startwaitElapsed: true }, effects: [{ kind: "log", level: "warn", message }] };
