@@ -49,10 +49,13 @@ export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when 
   return extra === "" ? head : `${head}  ${extra}`;
 }
 
-/** `reason; restarts: N; adopted`, each part only when it says something. */
+/** `reason; waiting for db; restarts: N; adopted`, each part only when it says something. */
 function statusExtra(s: StatusRecord, info: InfoRecord | null | undefined): string {
   const parts: string[] = [];
   if (FAILED.has(s.state) && s.fail_reason !== "") parts.push(s.fail_reason);
+  // readiness (docs/readiness.md): what a starting service waits for, or its own STATUS=
+  const ready = s.waiting || s.status_text;
+  if (ready) parts.push(ready);
   if (info && info.restarts > 0) parts.push(`restarts: ${info.restarts}`);
   if (info?.adopted) parts.push("adopted");
   return parts.join("; ");
@@ -146,6 +149,7 @@ export function descLine(d: DescRecord): string {
   if (d.desc) parts.push(`desc=${q(d.desc)}`);
   if (d.proxy) parts.push(`proxy=${q(d.proxy)}`);
   if (d.cmd) parts.push(`cmd=${q(d.cmd)}`);
+  for (const [k, v] of Object.entries(d.settings ?? {})) parts.push(`${k}=${q(v)}`);
   return parts.join(" ");
 }
 

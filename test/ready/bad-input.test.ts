@@ -68,3 +68,16 @@ test("a service without the new properties has the original 8 status fields and 
   expect(c.execute(parseRequest("command status service plain")).body[0]!.split("\t")).toHaveLength(8);
   expect(c.execute(parseRequest("command desc service plain")).body[0]!.split("\t")).toHaveLength(5);
 });
+
+test("cfkctl's renderers: the starting line says what it waits for; desc shows the settings; JSON carries ready", async () => {
+  const { statusFromWire, descFromWire } = await import("../../src/protocol/status.ts");
+  const { statusLine, descLine } = await import("../../src/cli/render.ts");
+  const s = statusFromWire("web\tstarting\t\t100\t\t\t\t\tready=0\twaiting=waiting for db");
+  expect(s).toMatchObject({ name: "web", state: "starting", running_cmd: "", ready: false, waiting: "waiting for db" });
+  expect(statusLine(s, { nowMs: 100_000, offset: () => 0 }, false, () => "when")).toBe("starting web                  when  waiting for db");
+  const plain = statusFromWire("x\trunning\t1\t100\t\t\t\tsleep 1");
+  expect(plain.ready).toBeUndefined();
+  expect(JSON.stringify(plain)).not.toContain("ready");
+  const d = descFromWire("web\t\t\t\tsleep 1\tready=fd:3\tafter=db");
+  expect(descLine(d)).toBe('web: cmd="sleep 1" ready="fd:3" after="db"');
+});
