@@ -122,3 +122,15 @@ describe("command wait", () => {
     expect((await c.request("command wait service nope")).error).toBe("Couldn't find a valid service. bailing.");
   });
 });
+
+test("docs/readiness.md's dependency example runs as written", async () => {
+  const doc = readFileSync(join(import.meta.dir, "../../docs/readiness.md"), "utf8");
+  const block = /### The dependency example\s+```\n([\s\S]*?)```/.exec(doc)![1]!;
+  await using d = await DaemonProcess.start();
+  for (const line of block.trim().split("\n")) await d.ok(line);
+  await using c = await d.client();
+  expect((await c.ok("command start tag web"))).toEqual(["done 2"]);
+  expect((await d.status("web1")).slice(8)).toContain("waiting=waiting for db");
+  expect(await c.ok("command wait --timeout 10 --fail-on-backoff tag web")).toEqual(["web1\trunning", "web2\trunning"]);
+  expect((await d.status("db"))[1]).toBe("running");
+});
