@@ -74,6 +74,14 @@ COMMANDS
                          spawn the program ('error: cannot start NAME: WHY'). up/down are quiet when already so;
                          start/stop are not. destroy forgets the services
                          once they are down.
+                         start/restart/up --wait [--timeout S]: return once
+                         all are running; exit 1 naming any that fails.
+                         stop/down --with-dependents: what comes after them
+                         (after=) stops too, first.
+  wait svcref... [--state running|stopped] [--timeout S]
+                         Returns when the services are in the state; exit 1
+                         with the reason when one fails or time runs out.
+  ready svcref...        Tells cfkd that ready=command services are ready.
   pid NAME               The pid alone, for kill -9 $(cfkctl pid NAME); prints
                          nothing and exits 1 when the service is not running.
   pids [svcref...]       'name: pid' lines.
