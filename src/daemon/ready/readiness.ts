@@ -117,20 +117,13 @@ export class Readiness {
     if (r.kind === "tcp" || r.kind === "http" || r.kind === "exec") this.poll(r, this.svc.props.ready_interval_secs, 1, (passed) => passed && this.ready(r.kind));
   }
 
-  /** `log:REGEX`: a line of its output. False once nothing more is wanted. */
-  line(text: string): void {
-    const r = this.svc.props.ready;
-    if (r.kind !== "log" || this.svc.state !== "starting") return;
-    if (r.regex.test(text)) this.ready("log line");
-  }
-
-  /** Feed raw output (log:REGEX), split into lines here. */
+  /** `log:REGEX`: raw output, split into lines here; false once nothing more is wanted. */
   output(chunk: string): boolean {
-    if (this.svc.props.ready.kind !== "log" || this.svc.state !== "starting") return false;
-    const text = this.lineBuf + chunk;
-    const lines = text.split("\n");
-    this.lineBuf = (lines.pop() ?? "").slice(-4096);
-    for (const l of lines) this.line(l);
+    const r = this.svc.props.ready;
+    if (r.kind !== "log" || this.svc.state !== "starting") return false;
+    const lines = (this.lineBuf + chunk).split("\n");
+    this.lineBuf = (lines.pop() ?? "").slice(-4096); // a line without end cannot grow for ever
+    if (lines.some((l) => r.regex.test(l))) this.ready("log line");
     return this.svc.state === "starting";
   }
 
