@@ -8,6 +8,7 @@ import { Controller } from "../../src/daemon/controller.ts";
 import { parseRequest } from "../../src/protocol/request.ts";
 import { systemClock } from "../../src/daemon/os/clock.ts";
 import { bunSpawner } from "../../src/daemon/os/spawner.ts";
+import { osSignals } from "../../src/daemon/os/signals.ts";
 import { Tail } from "../../src/daemon/logging/tail.ts";
 import type { DaemonLog } from "../../src/daemon/logging/types.ts";
 
@@ -16,6 +17,7 @@ const log: DaemonLog = { event() {}, serviceLine: () => undefined, proxyLine: ()
 function controller(): Controller {
   return new Controller({
     spawner: bunSpawner,
+    signals: osSignals,
     clock: systemClock,
     log,
     random: Math.random,
