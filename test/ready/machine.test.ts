@@ -59,6 +59,13 @@ describe("ready=", () => {
   });
 });
 
+test("destroy while cfkd stops a failing service: it is forgotten, not started again", () => {
+  const a = run(initialMachine, ready, { kind: "start" }, { kind: "spawned", pid: 7 }, { kind: "timer", timer: "ready" }, { kind: "destroy" });
+  const b = run(a.m, ready, { kind: "exited", pid: 7, code: null, signal: 15 });
+  expect(b.m.state).toBe("fail");
+  expect(b.effects).toContain("forget");
+});
+
 describe("health", () => {
   test("unhealthy when running: stop, then fail and start again with the reason logged", () => {
     const a = run(initialMachine, base, { kind: "start" }, { kind: "spawned", pid: 7 }, { kind: "timer", timer: "startwait" });

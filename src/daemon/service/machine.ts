@@ -254,7 +254,8 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
     case "destroy": {
       const gone = { ...m, wantGone: true };
       if (!isActive(m.state)) return { machine: gone, effects: [{ kind: "forget" }] };
-      if (m.state === "stopping") return { machine: gone, effects: [] };
+      // a failing service that cfkd is stopping must not be started again
+      if (m.state === "stopping") return { machine: m.failing ? { ...gone, wantDown: true } : gone, effects: [] };
       return transition(gone, { kind: "stop" }, cfg, w);
     }
     case "keep":
