@@ -98,7 +98,19 @@ export const SERVICE_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
     expected: "names of declared sockets separated by commas, each once",
     meaning: "Pass these bound sockets as fds 3, 4, … with `LISTEN_FDS`, `LISTEN_PID`, `LISTEN_FDNAMES` set the systemd way.",
     ext: true,
+  },  ready: {
+    type: "readiness protocol",
+    default: "startwait",
+    expected: "startwait, fd:N (N ≥ 3), notify, tcp:HOST:PORT, http:URL, exec:CMD, log:REGEX or command",
+    meaning: "How the service says it is ready; it stays `starting` until then ([readiness.md](readiness.md)). `startwait` is ControlFreak 1.0's rule (survive `startwait_secs`).",
+    ext: true,
   },
+  ready_timeout_secs: { type: "number > 0", default: "none", expected: "a number of seconds > 0 (at most 86400)", meaning: "A service not ready this long after its spawn is stopped, and the start counts as failed (backoff, then fatal).", ext: true },
+  ready_interval_secs: { type: "number > 0", default: "0.5", expected: "a number of seconds > 0 (at most 86400)", meaning: "How often a `tcp:`, `http:` or `exec:` ready probe runs until it passes.", ext: true },
+  health: { type: "probe", default: "—", expected: "tcp:HOST:PORT, http:URL or exec:CMD", meaning: "Checked while `running`; `health_failures` failures in a row restart the service with the reason `health check failed: …`.", ext: true },
+  health_interval_secs: { type: "number > 0", default: "10", expected: "a number of seconds > 0 (at most 86400)", meaning: "How often the health probe runs (never two at once).", ext: true },
+  health_failures: { type: "integer ≥ 1", default: "3", expected: "a whole number ≥ 1", meaning: "Consecutive health failures before the service is restarted.", ext: true },
+  after: { type: "`name,@tag,…`", default: "none", expected: "service names or @tags separated by commas, not the service itself", meaning: "Start these first and hold this one `starting` (`waiting for db`) until they run; shutdown stops this one first. A cycle is refused.", ext: true },
 };
 
 export const SOCKET_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
