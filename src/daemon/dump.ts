@@ -18,6 +18,7 @@ import { defaultProxyProps, type ProxyProps } from "./proxy/props.ts";
 import { defaultSocketProps, type SocketProps } from "./socket/props.ts";
 import { byName } from "../protocol/status.ts";
 import { signalName } from "./os/signals.ts";
+import { probeText, readyText, type Probe, type ReadySpec } from "./ready/spec.ts";
 
 export type Declared = {
   sockets: readonly { name: string; props: SocketProps }[];
@@ -45,6 +46,10 @@ function values(prop: string, v: unknown): string[] {
       return [`umask=${(v as number).toString(8).padStart(3, "0")}`];
     case "stop_signal":
       return [`stop_signal=${signalName(v as number)}`];
+    case "ready":
+      return [`ready=${quoteValue(readyText(v as ReadySpec))}`];
+    case "health":
+      return [`health=${quoteValue(probeText(v as Probe))}`];
   }
   if (typeof v === "boolean") return [`${prop}=${v ? 1 : 0}`];
   if (typeof v === "number") return [`${prop}=${v}`];

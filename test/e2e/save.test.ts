@@ -46,6 +46,21 @@ test("save, then cfkd -c of the file: desc and dump identical, through quoting, 
     'service d cmd=echo "x" y',
     "service e desc=nothing to run",
     "service f env={\"A\":\"1\",\"B\":\"two words\"}",
+    "service g cmd=sleep 100",
+    "service g ready=log:listening on \\d+ ",
+    "service g ready_timeout_secs=2.5",
+    "service g health=exec:pg_isready -h 127.0.0.1",
+    "service g health_failures=5",
+    "service h cmd=sleep 100",
+    "service h ready=http://127.0.0.1:8080/up",
+    "service h ready_interval_secs=0.2",
+    "service h health=tcp:[::1]:9",
+    "service h health_interval_secs=3",
+    "service h after=g, @x",
+    "service h tags=x",
+    "service i cmd=sleep 100",
+    "service i ready=fd:5",
+    "service i listen_fds=web",
     "",
   ].join("\n");
   await using one = await DaemonProcess.start();
@@ -62,7 +77,12 @@ test("save, then cfkd -c of the file: desc and dump identical, through quoting, 
   await using two = await DaemonProcess.start({ args: ["-c", saved] });
   expect(await two.ok("command desc")).toEqual(await one.ok("command desc"));
   expect(await two.ok("command dump")).toEqual(await one.ok("command dump"));
-  expect(await two.ok("command list")).toEqual(["a", "b", "c", "d", "e", "f", "w1"]);
+  expect(await two.ok("command list")).toEqual(["a", "b", "c", "d", "e", "f", "g", "h", "i", "w1"]);
+  // readiness properties (docs/readiness.md) in their declaration syntax
+  expect(out.out).toContain("service g ready=log:listening on \\d+");
+  expect(out.out).toContain("service h ready=http://127.0.0.1:8080/up");
+  expect(out.out).toContain("service h health=tcp:[::1]:9");
+  expect(out.out).toContain("service h after=g,@x");
   // a config that uses no new property saves as one (add_env, not env)
   expect(out.out).toContain("service a add_env=FOO=bar baz");
   expect(out.out).toContain("service f add_env=B=two words");
