@@ -118,7 +118,7 @@ export function parseInterval(prop: string, v: string): Parsed<number> {
   return { value: n };
 }
 
-export function parseCount(prop: string, v: string): Parsed<number> {
+export function parseAtLeastOne(prop: string, v: string): Parsed<number> {
   const t = v.trim();
   const n = /^\d{1,6}$/.test(t) ? Number(t) : 0;
   if (n < 1) return bad(`${prop}: '${t}' is not a whole number of at least 1`);

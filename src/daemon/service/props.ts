@@ -5,7 +5,7 @@
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "../os/signals.ts";
 import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
-import { defaultReadyProps, parseAfter, parseCount, parseHealth, parseInterval, parseReady, type Parsed, type ReadyProps } from "../ready/spec.ts";
+import { defaultReadyProps, parseAfter, parseAtLeastOne, parseHealth, parseInterval, parseReady, type Parsed, type ReadyProps } from "../ready/spec.ts";
 
 export type Cmd = string | string[];
 
@@ -161,7 +161,7 @@ const setters: Record<string, Setter> = {
   ready_interval_secs: said("ready_interval_secs", (v) => parseInterval("ready_interval_secs", v)),
   health: said("health", parseHealth),
   health_interval_secs: said("health_interval_secs", (v) => parseInterval("health_interval_secs", v)),
-  health_failures: said("health_failures", (v) => parseCount("health_failures", v)),
+  health_failures: said("health_failures", (v) => parseAtLeastOne("health_failures", v)),
   after: said("after", parseAfter),
 };
 
