@@ -11,6 +11,7 @@ import { detachedChild, launchDetached, selfCommand } from "./daemon/os/detach.t
 import { parseAddress, type Address } from "./protocol/address.ts";
 import { VERSION } from "./version.ts";
 import { CFKD_MANUAL } from "./daemon/manual.ts";
+import { DEFAULT_GRACE_SECS } from "./daemon/container.ts";
 import { quietRuntime } from "./daemon/os/runtime.ts";
 import { trimAfterBursts, trimCode } from "./daemon/os/trim.ts";
 import { systemClock } from "./daemon/os/clock.ts";
@@ -35,6 +36,10 @@ const program = new Command("cfkd")
   .option("--max-unauthenticated <n>", "with a token: most connections not yet authenticated (a new one closes the oldest)", "64")
   .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
+  .option("--init", "PID-1 mode even when not PID 1: reap all orphans, --grace, exit code rule, --log-stdout (automatic as PID 1)")
+  .option("--grace <secs>", "PID-1 mode: a TERM/INT shutdown SIGKILLs whatever is left after this many seconds", String(DEFAULT_GRACE_SECS))
+  .option("--log-stdout", "every service line also on cfkd's stdout as 'name | line' (default in PID-1 mode unless -l is given)")
+  .option("--cgroups <mode>", "auto: a cgroup v2 per service where writable, else process groups; off: process groups only", "auto")
   .addOption(new Option("-m, --man", "print the full manual"))
   .version(VERSION, "--version", "print the version")
   .helpOption("-h, --help", "print this help")
@@ -56,7 +61,12 @@ directory is / (services without cwd= run there too) and its stdio are
 /dev/null; its own messages go to the log (HOME/cfkd.log by default).
 
 Signals: TERM, INT, HUP stop every service and exit 0 (not with -d -t);
-USR1 reloads the log config.`,
+USR1 reloads the log config.
+
+As PID 1 (a container's entrypoint) or with --init: TERM/INT stop every
+service within --grace seconds, then SIGKILL what is left; the exit code is
+an essential service's, else 0, or 137 if anything had to be SIGKILLed.
+See docs/container.md.`,
   );
 
 // Set when this process is the daemon that `cfkd -d` re-launched.
@@ -87,6 +97,10 @@ async function main(): Promise<number> {
     maxConnections: string;
     authTimeout: string;
     maxUnauthenticated: string;
+    init?: boolean;
+    grace: string;
+    logStdout?: boolean;
+    cgroups: string;
   }>();
   if (o.man) {
     process.stdout.write(CFKD_MANUAL);
@@ -114,6 +128,16 @@ async function main(): Promise<number> {
     process.stderr.write(usage("--auth-timeout must be a number of seconds above 0 (at most 86400)"));
     return 2;
   }
+  const grace = Number(o.grace);
+  if (!Number.isFinite(grace) || grace < 0 || grace > 86400) {
+    process.stderr.write(usage("--grace must be a number of seconds from 0 to 86400"));
+    return 2;
+  }
+  if (o.cgroups !== "auto" && o.cgroups !== "off") {
+    process.stderr.write(usage("--cgroups must be auto or off"));
+    return 2;
+  }
+  const init = o.init === true || process.pid === 1;
   if (o.daemon && !detached) {
     const r = await launchDetached({ cmd: selfCommand(process.execPath, process.argv), argv0: process.argv0, env: process.env, cwd: process.cwd() });
     if (r.ok) return 0;
@@ -136,6 +160,8 @@ async function main(): Promise<number> {
   }
   // USR1 would kill a process that does not handle it: caught from the start too
   process.on("SIGUSR1", () => void daemon?.reloadLog());
+  // orphans adopted as subreaper or PID 1 end here; Bun's own children too (reaper.ts tells them apart)
+  process.on("SIGCHLD", () => daemon?.reap());
   try {
     daemon = await startDaemon({
       home,
@@ -147,6 +173,10 @@ async function main(): Promise<number> {
       maxConnections,
       admission: { authDeadlineMs: authTimeout * 1000, maxUnauthenticated },
       defaultCwd: detached ? "/" : undefined,
+      subreaper: true,
+      init: init ? { graceSecs: grace } : undefined,
+      trees: o.cgroups === "off" ? "process-group" : "auto",
+      logStdout: o.logStdout === true || (init && o.logConfigFile === undefined),
     });
   } catch (e) {
     if (e instanceof StartError) {
@@ -172,8 +202,9 @@ async function main(): Promise<number> {
   if (stopAsked) void daemon.shutdown();
   process.on("uncaughtException", (e) => log.event("error", `uncaught exception: ${e?.stack ?? e}`));
   process.on("unhandledRejection", (e) => log.event("error", `unhandled rejection: ${(e as Error)?.stack ?? e}`));
+  daemon.reap(); // an orphan may have ended before SIGCHLD was listened to
   await daemon.done;
-  return 0;
+  return daemon.exitCode();
 }
 
 main().then(

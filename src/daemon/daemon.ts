@@ -22,6 +22,7 @@ import { fdAware, raiseFdLimit } from "./descriptors.ts";
 import type { AdmissionRules } from "./admission.ts";
 import { VERSION } from "../version.ts";
 import { recover, StateWriter, stateFile, type Recovery } from "./survival.ts";
+import { ContainerDuties } from "./container.ts";
 
 export type DaemonOptions = {
   home: string;
@@ -43,6 +44,14 @@ export type DaemonOptions = {
   authTokenFile?: string;
   /** --readonly-address: a second console for status-only clients */
   readonlyAddress?: Address;
+  /** become a child subreaper and reap adopted orphans (the entry file calls `reap` on SIGCHLD) */
+  subreaper?: boolean;
+  /** PID-1 mode (pid 1 or --init): the shutdown's grace, SIGKILL after it, the exit-code rule */
+  init?: { graceSecs: number };
+  /** per-service process trees: "auto" = cgroup v2 where writable, else process groups; absent = 1.0's leader-only view */
+  trees?: "auto" | "process-group";
+  /** --log-stdout: every service line also on fd 1 as `name | line` */
+  logStdout?: boolean;
 };
 
 export type Daemon = {
@@ -57,6 +66,10 @@ export type Daemon = {
   shutdown(): Promise<void>;
   /** resolves when the daemon has shut down */
   done: Promise<void>;
+  /** SIGCHLD: reap adopted orphans (a no-op without `subreaper`) */
+  reap(): void;
+  /** what cfkd should exit with once `done` (docs/container.md) */
+  exitCode(): number;
 };
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
@@ -71,7 +84,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const lock: Lock = acquireLock(home);
   let running: RunningLog | null = null;
   try {
-    if (!o.log) running = openDaemonLog({ configFile: o.logConfigFile ?? join(home, "log.config"), createMissing: o.logConfigFile === undefined, home });
+    if (!o.log) {
+      const stdoutTap = o.logStdout ? 1 : undefined;
+      running = openDaemonLog({ configFile: o.logConfigFile ?? join(home, "log.config"), createMissing: o.logConfigFile === undefined, home, stdoutTap });
+    }
   } catch (e) {
     lock.release();
     throw e instanceof LogConfigError ? new StartError(e.message) : e;
@@ -87,12 +103,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   baseEnv.CFKD_HOME = home;
   const sockets = new Sockets(log);
   const launchCtx = { baseEnv, defaultCwd: o.defaultCwd ?? process.cwd(), programs: new Map<string, string>(), sockets };
+  const duties = new ContainerDuties({ pid: process.pid, home, subreaper: o.subreaper, init: o.init, trees: o.trees });
   const controller: Controller = new Controller({
     // out of descriptors, the consoles stop accepting until some are free (listener.ts)
     spawner: fdAware(refindingPrograms(launchCtx, o.spawner ?? bunSpawner), () => {
       for (const c of consoles) c.checkDescriptors();
     }),
     signals: o.signals ?? osSignals,
+    trees: duties.trees,
     clock: o.clock ?? systemClock,
     log,
     random: Math.random,
@@ -127,9 +145,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     shutdownPromise ??= (async () => {
       log.event("info", "shutting down");
       // SPEC: cfkd is gone within max stopwait + 1 s, whoever still holds a service's pipes
-      const deadline = Date.now() + controller.registry.shutdownBudgetMs();
+      const deadline = Date.now() + duties.shutdownBudgetMs(controller);
       const left = () => Math.max(0, deadline - Date.now());
-      await controller.registry.shutdown();
+      await duties.shutdown(controller, log);
       state.close(); // a clean end: nothing left for the next cfkd to find
       // the services' last lines are written before anyone may start the next cfkd
       await log.flush(left());
@@ -146,6 +164,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     return shutdownPromise;
   };
 
+  duties.watchEssential(controller, log, () => void shutdown());
+
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
     for (const c of consoles) c.listen();
@@ -156,6 +176,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     }
     controller.stopAll();
     sockets.unbindAll();
+    duties.release();
     lock.release();
     throw e;
   }
@@ -166,7 +187,18 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   state.schedule();
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
   log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
-  return { controller, consoles, log, recovery, reloadLog: () => running?.reload() ?? false, shutdown, done };
+  duties.announce(log, o.logStdout === true);
+  return {
+    controller,
+    consoles,
+    log,
+    recovery,
+    reloadLog: () => running?.reload() ?? false,
+    shutdown,
+    done,
+    reap: () => duties.reap(),
+    exitCode: () => duties.exitCode(),
+  };
 }
 
 /** Requests that change nothing the state file records. */

@@ -136,20 +136,40 @@ export class Registry {
     for (const p of this.proxies.values()) p.kill();
   }
 
+  /** SIGKILLs cfkd has sent to services so far (stopwait expired). */
+  kills(): number {
+    return this.list().reduce((n, s) => n + s.kills, 0);
+  }
+
   /**
-   * Shutdown: stop everything, wait (on the clock) until all is down or the
-   * longest stopwait_secs plus a grace second has passed, then kill the
-   * proxies still running and release the shared sockets.
+   * Shutdown: stop everything, wait (on the clock) until all is down or
+   * `limitMs` has passed (default: the longest stopwait_secs plus a grace
+   * second; PID-1 mode: --grace), then `finalKill` (SIGKILL to whatever is
+   * left, docs/container.md) and a last second for it, then kill the
+   * proxies still running and release the shared sockets. `killed`: cfkd
+   * had to SIGKILL something (a stopwait ran out, or the limit did).
    */
-  async shutdown(): Promise<void> {
-    const budget = this.shutdownBudgetMs();
+  async shutdown(o: { limitMs?: number; late?: () => void; finalKill?: () => void } = {}): Promise<{ killed: boolean }> {
+    const killsBefore = this.kills();
     this.stopAll();
-    let cancel = () => {};
-    const late = new Promise<void>((r) => (cancel = this.world.clock.after(budget, r)));
-    await Promise.race([this.allDown(), late]);
-    cancel();
+    const inTime = await this.downWithin(o.limitMs ?? this.shutdownBudgetMs());
+    if (!inTime) o.late?.();
+    if (o.finalKill) {
+      o.finalKill();
+      await this.downWithin(SHUTDOWN_GRACE_MS);
+    }
     this.killProxies();
     this.sockets.unbindAll();
+    return { killed: !inTime || this.kills() > killsBefore };
+  }
+
+  /** true once everything is down, false if not within ms (on the clock). */
+  private async downWithin(ms: number): Promise<boolean> {
+    let cancel = () => {};
+    const late = new Promise<boolean>((r) => (cancel = this.world.clock.after(ms, () => r(false))));
+    const inTime = await Promise.race([this.allDown().then(() => true), late]);
+    cancel();
+    return inTime;
   }
 
   /** SPEC: shutdown is over within the longest stopwait_secs + 1 s (the log's flush included). */
@@ -196,6 +216,7 @@ export class Registry {
     this.sorted = null;
     if (svc.proxy instanceof Proxy) svc.proxy.detach(svc);
     this.world.log.tail.forget(svc.name);
+    this.world.trees?.release(svc.name);
     this.world.log.event("info", `Destroying service '${svc.name}'`);
   }
 }

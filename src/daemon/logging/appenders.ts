@@ -41,7 +41,7 @@ export function makeAppender(layout: Layout, sink: Sink, minLevel: number): Appe
 }
 
 /** prefix + line bytes + suffix for every line, in one reservation. */
-function copyLines([before, after]: [string, string], b: LineBatch, sink: Sink): void {
+export function copyLines([before, after]: [string, string], b: LineBatch, sink: Sink): void {
   const pre = Buffer.from(before);
   const post = Buffer.from(after);
   const n = b.count;

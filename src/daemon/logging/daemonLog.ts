@@ -13,6 +13,7 @@ import { dirname } from "node:path";
 import { translate, type Plan } from "./translate.ts";
 import { Sink, SinkHub } from "./sinks.ts";
 import { makeAppender, type AppenderFn, type Rec } from "./appenders.ts";
+import { StdoutTap } from "./stdoutTap.ts";
 import { configure, levelValue, record } from "./backend.ts";
 import { drainBatches, LineBatch } from "./lines.ts";
 import { Tail } from "./tail.ts";
@@ -30,6 +31,8 @@ export type DaemonLogOptions = {
   env?: Record<string, string | undefined>;
   /** where trouble with logging itself is reported (cfkd's stderr) */
   complain?: (s: string) => void;
+  /** --log-stdout: also every service line, as `name | line`, on this fd (1) */
+  stdoutTap?: number;
 };
 
 export type RunningLog = DaemonLog & {
@@ -47,6 +50,7 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
   const env = o.env ?? process.env;
   const hub = new SinkHub((m) => complain(`cfkd: ${m}\n`));
   const tail = new Tail();
+  const tap = o.stdoutTap === undefined ? null : new StdoutTap(o.stdoutTap, hub);
   let sinks = new Map<string, Sink>();
   let current: { categories: Plan["categories"]; fns: Map<string, AppenderFn> } | null = null;
   let active = 0;
@@ -102,12 +106,14 @@ export function openDaemonLog(o: DaemonLogOptions): RunningLog {
   const lines = (source: Source, name: string, stream: Stream, pid: number | null, batch: LineBatch) => {
     safe(() => record(`${source}.${name}.${stream}`, stream === "out" ? "info" : "error", { batch, pid, stream } satisfies Rec));
     if (source === "service") safe(() => tail.add(name, stream, batch));
+    if (tap && source === "service") safe(() => tap.lines(name, stream, batch));
     return hub.pressure();
   };
 
   const log: RunningLog = {
     event(level: Level, message: string, pid?: number | null) {
       safe(() => record("cfkd", level, { text: escapeControls(message), pid: pid ?? null }));
+      if (tap) safe(() => tap.event(level, message));
     },
     serviceLine(service, stream, pid, line) {
       return lines("service", service, stream, pid, LineBatch.of(line));

@@ -2,7 +2,8 @@
  * The one module that calls into libc through bun:ffi, for what Bun has no
  * API for: process priority, and the descriptor-level socket work behind
  * shared listening sockets (close-on-exec duplicates, listen(2) backlogs,
- * O_NONBLOCK, unix-domain binds, getsockname). Loaded lazily: a daemon that
+ * O_NONBLOCK, unix-domain binds, getsockname), and the PID-1 duties (child
+ * subreaper, reaping adopted orphans by pid). Loaded lazily: a daemon that
  * never needs it never opens libc. Platform constants live here too (Linux
  * and macOS).
  *
@@ -51,6 +52,10 @@ const linux = {
   /** clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux ABI) */
   USER_HZ: 100,
   MADV_DONTNEED: 4,
+  /** prctl(2) option: orphaned descendants are reparented to this process */
+  PR_SET_CHILD_SUBREAPER: 36,
+  WNOHANG: 1,
+  ECHILD: 10,
 };
 
 const darwin: typeof linux = {
@@ -86,6 +91,9 @@ const darwin: typeof linux = {
   UNIX_PATH_MAX: 104,
   USER_HZ: 100, // no /proc on macOS: unused
   MADV_DONTNEED: 4,
+  PR_SET_CHILD_SUBREAPER: -1, // Linux only
+  WNOHANG: 1,
+  ECHILD: 10,
 };
 
 /** Platform constants. */
@@ -133,6 +141,8 @@ function open() {
     setsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.u32], returns: I32 },
     ...(isMac ? {} : { pipe2: { args: [FFIType.ptr, I32], returns: I32 } }),
     write: { args: [I32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    waitpid: { args: [I32, FFIType.ptr, I32], returns: I32 },
+    ...(isMac ? {} : { prctl: { args: [I32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: I32 } }),
   });
 }
 
@@ -567,4 +577,28 @@ export function watchCredDatagrams(onMessage: (m: CredDatagram) => void): Datagr
       publish(watched); // the worker closes it once it no longer polls it
     },
   };
+}
+
+/**
+ * prctl(PR_SET_CHILD_SUBREAPER, 1): orphans among cfkd's descendants are
+ * reparented to cfkd instead of to init (Linux only).
+ */
+export function setChildSubreaper(): Failure | null {
+  if (isMac) return { failed: true, errno: 0, message: "child subreaper is Linux only" };
+  const prctl = (libc() as unknown as { prctl: (...a: (number | bigint)[]) => number }).prctl;
+  const r = check(prctl(C.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl(PR_SET_CHILD_SUBREAPER)");
+  return typeof r === "number" ? null : r;
+}
+
+/**
+ * waitpid(pid, &status, WNOHANG) on one given pid, never -1: reaps that
+ * process if it has ended. Returns the raw wait status, null when it has
+ * not ended yet, or a Failure (ECHILD: not our child, or reaped already).
+ */
+export function reapPid(pid: number): number | null | Failure {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return { failed: true, errno: C.ECHILD, message: "not a child" };
+  const status = new Int32Array(1);
+  const r = check(libc().waitpid(pid, status, C.WNOHANG), "waitpid");
+  if (typeof r !== "number") return r;
+  return r === 0 ? null : status[0]!;
 }

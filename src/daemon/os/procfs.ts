@@ -1,7 +1,8 @@
 /**
  * What /proc says about a process: its start time (the identity that, with
- * the pid, no other process can share), its process group, and what a group
- * of processes uses. Linux only; elsewhere every answer is "unknown" (null),
+ * the pid, no other process can share), its process group and session, its
+ * children, one variable of its environment, and what a group of processes
+ * uses. Any pid may exit between two reads: every answer is a snapshot. Linux only; elsewhere every answer is "unknown" (null),
  * and what depends on it (adoption after a crash, memory and CPU in
  * `status -l`) is simply not offered.
  */
@@ -13,6 +14,8 @@ export type ProcStat = {
   state: string;
   ppid: number;
   pgrp: number;
+  /** session id */
+  sid: number;
   /** utime + stime, seconds */
   cpuSecs: number;
   /** start time after boot, in clock ticks: the process's identity with its pid */
@@ -35,6 +38,7 @@ export function procStat(pid: number): ProcStat | null {
     state: f[0]!,
     ppid: Number(f[1]),
     pgrp: Number(f[2]),
+    sid: Number(f[3]),
     cpuSecs: (Number(f[11]) + Number(f[12])) / C.USER_HZ,
     startTicks: f[19]!,
   };
@@ -49,6 +53,66 @@ export function startTicks(pid: number): string | null {
 /** Is `pid` still the very process that started at `ticks` (and not a zombie)? */
 export function sameProcess(pid: number, ticks: string): boolean {
   return startTicks(pid) === ticks;
+}
+
+/** A live process (not a zombie, not gone)? */
+export function isLive(pid: number): boolean {
+  const s = procStat(pid);
+  return s !== null && s.state !== "Z" && s.state !== "X";
+}
+
+/**
+ * Direct children of pid, zombies included. Children hang off the thread
+ * that forked them (or, for an adopted orphan, the one the kernel chose),
+ * so every thread's list counts.
+ */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${t}/children`, "latin1");
+    } catch {
+      continue;
+    }
+    for (const p of text.split(" ")) if (p !== "" && p !== "\n") out.push(Number(p));
+  }
+  return out;
+}
+
+/** Every process below the given ones (not the roots themselves), breadth first. */
+export function descendantsOf(roots: Iterable<number>): number[] {
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const queue = [...roots];
+  for (let i = 0; i < queue.length; i++) {
+    for (const c of childrenOf(queue[i]!)) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** One variable of a process's initial environment; null when unset or unreadable. */
+export function envVar(pid: number, key: string): string | null {
+  let env: string;
+  try {
+    env = readFileSync(`/proc/${pid}/environ`, "latin1");
+  } catch {
+    return null;
+  }
+  const want = `${key}=`;
+  for (const kv of env.split("\0")) if (kv.startsWith(want)) return kv.slice(want.length);
+  return null;
 }
 
 function rssKib(pid: number): number {

@@ -72,3 +72,17 @@ export function signalName(n: number): string {
   for (const name of ALLOWED) if (sigs[`SIG${name}`] === n) return name;
   return String(n);
 }
+
+/**
+ * As PID 1 of a PID namespace only: SIGKILL every other process in it
+ * (kill(-1) from PID 1 spares the sender). Elsewhere it does nothing: -1
+ * would mean every process the user may signal.
+ */
+export function killNamespace(): void {
+  if (process.pid !== 1) return;
+  try {
+    process.kill(-1, SIGKILL);
+  } catch {
+    /* nobody left */
+  }
+}

@@ -9,6 +9,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { signalNumber } from "./signals.ts";
 import { setPriority } from "./libc.ts";
+import { inCgroup } from "./cgroup.ts";
 
 export type SpawnRequest = {
   argv: string[];
@@ -44,7 +45,23 @@ export type SpawnRequest = {
    * `Child.ready`.
    */
   readyFd?: number;
+  /** a cgroup v2 directory the child starts in (see cgroup.ts: no race with its first fork) */
+  cgroup?: string;
 };
+
+/**
+ * The pids Bun.spawn gave us that Bun has not yet reported ended. Bun reaps
+ * these itself (waitpid on each one); the orphan reaper (reaper.ts) must
+ * never wait on them, or Bun would lose their exit status. A pid enters
+ * before any other JavaScript runs after the spawn and leaves in onExit,
+ * after Bun has reaped it.
+ */
+const spawned = new Set<number>();
+
+/** Is pid a child Bun.spawn started and still owns? */
+export function isSpawnedChild(pid: number): boolean {
+  return spawned.has(pid);
+}
 
 /**
  * LISTEN_PID must be the pid of the process that finally runs, which is
@@ -142,9 +159,10 @@ export const bunSpawner: Spawner = (req, onExit) => {
   const warnings: string[] = [];
   const run = command(req, warnings);
   const oldMask = req.umask === undefined ? undefined : process.umask(req.umask);
-  let proc;
-  try {
-    proc = Bun.spawn({
+  let proc: ReturnType<typeof Bun.spawn>;
+  let ended = false;
+  const spawn = () =>
+    Bun.spawn({
       cmd: run.cmd,
       argv0: run.wrapped ? undefined : req.argv0, // through a wrapper, the name is the wrapper's
       env: req.env,
@@ -153,16 +171,21 @@ export const bunSpawner: Spawner = (req, onExit) => {
       uid: run.ids ? req.uid : undefined,
       gid: run.ids ? req.gid : undefined,
       stdio: stdio as ["ignore", "pipe", "pipe"],
-      onExit(_p, code, sig) {
+      onExit(p, code, sig) {
+        ended = true;
+        spawned.delete(p.pid);
         const deliver = () => onExit(sig === null || sig === undefined ? code : null, signalNumber(sig));
         if (returned) queueMicrotask(deliver);
         else early = deliver;
       },
     });
+  try {
+    proc = req.cgroup === undefined ? spawn() : inCgroup(req.cgroup, spawn);
   } finally {
     if (oldMask !== undefined) process.umask(oldMask);
   }
   returned = true;
+  if (!ended) spawned.add(proc.pid);
   if (early) queueMicrotask(early);
   if (req.priority !== undefined && req.priority !== 0) {
     const err = setPriority(proc.pid, req.priority);

@@ -9,16 +9,18 @@ import type { ServiceWorld } from "./service.ts";
 import type { Child } from "../os/spawner.ts";
 import type { Service } from "./service.ts";
 
-export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "log" | "prepare">): Driver {
+export function directDriver(world: Pick<ServiceWorld, "spawner" | "signals" | "log" | "prepare" | "trees">): Driver {
   return {
     start(svc) {
       const req = world.prepare(svc, toArgv(svc.props.cmd!));
       if (typeof req === "string") return req;
       const notReady = svc.readiness.prepare(req);
       if (notReady !== null) return notReady;
+      const cgroup = world.trees?.placement(svc.name);
+      if (cgroup !== undefined) req.cgroup = cgroup;
       let child: Child;
       try {
-        child = world.spawner(req, (code, signal) => svc.dispatch({ kind: "exited", pid: child.pid, code, signal }));
+        child = world.spawner(req, (code, signal) => svc.leaderExited(child.pid, code, signal));
       } catch (e) {
         return osReason(e);
       }

@@ -32,6 +32,8 @@ export type ServiceProps = {
   stop_signal: number;
   /** [ext] KEY=VALUE file read at each start */
   env_file: string | null;
+  /** [ext] its end ends cfkd, with its exit code (docs/container.md) */
+  essential: boolean;
 } & ReadyProps;
 
 export function defaultProps(): ServiceProps {
@@ -58,6 +60,7 @@ export function defaultProps(): ServiceProps {
     stop_signal: 15,
     env_file: null,
     ...defaultReadyProps(),
+    essential: false,
   };
 }
 
@@ -65,7 +68,7 @@ export type { SetResult };
 
 type Setter = PropSetter<ServiceProps>;
 
-const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr"): Setter =>
+const bool = (key: "respawn_on_fail" | "respawn_on_stop" | "no_new_session" | "ignore_stdout" | "ignore_stderr" | "essential"): Setter =>
   parsed(key, parseBool);
 
 /** Seconds: ≥ 0, at most a year. */
@@ -163,6 +166,7 @@ const setters: Record<string, Setter> = {
   health_interval_secs: said("health_interval_secs", (v) => parseInterval("health_interval_secs", v)),
   health_failures: said("health_failures", (v) => parseAtLeastOne("health_failures", v)),
   after: said("after", parseAfter),
+  essential: bool("essential"),
 };
 
 /** A setter for a property whose parser says what is wrong (docs/readiness.md). */

@@ -22,6 +22,7 @@ import type { DaemonLog } from "../logging/types.ts";
 import { Readiness } from "../ready/readiness.ts";
 import type { NotifyHub } from "../ready/notify.ts";
 import { probeText, readyText } from "../ready/spec.ts";
+import type { Trees } from "../os/trees.ts";
 
 /** What a service needs from the daemon around it. */
 export type ServiceWorld = {
@@ -42,7 +43,12 @@ export type ServiceWorld = {
   waitingFor?(svc: Service): string | null;
   /** notify sockets (`ready=notify`); absent: not available */
   notify?: NotifyHub;
+  /** each service's whole process tree (cgroup or process group); absent: the leader alone, as in 1.0 */
+  trees?: Trees;
 };
+
+/** After SIGKILL, how long the rest of a tree may take to be gone before it is reported leaked. */
+const DRAIN_AFTER_KILL_MS = 3000;
 
 export class Service {
   props: ServiceProps = defaultProps();
@@ -62,6 +68,14 @@ export class Service {
   proxy: ProxyLink | null = null;
   /** ready protocol, probes, health checks (docs/readiness.md) */
   readonly readiness: Readiness;
+  /** the leader exited and the rest of its tree is being ended (its pid, reaped already) */
+  private draining: number | null = null;
+  /** processes of the last run that outlived SIGKILL (status: `leaked N pids`) */
+  leaked = 0;
+  /** times cfkd had to SIGKILL this service (a shutdown's exit code counts them) */
+  kills = 0;
+  /** how the last process ended: exit code or signal (essential services pass it on) */
+  lastExit: { code: number | null; signal: number | null } | null = null;
 
   constructor(
     readonly name: string,
@@ -131,6 +145,7 @@ export class Service {
     try {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        if (e.kind === "exited" && e.pid === this.m.pid) this.lastExit = { code: e.code, signal: e.signal };
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
         // log lines name the pid the event is about (%S), even an exited one
         this.eventPid = this.m.pid;
@@ -162,7 +177,7 @@ export class Service {
       start_time: m.startTime,
       stop_time: m.stopTime,
       proxy: this.proxyText(),
-      fail_reason: showsFailReason(m.state) ? m.failReason : "",
+      fail_reason: withLeak(showsFailReason(m.state) ? m.failReason : "", this.leaked),
       running_cmd: this.up ? this.runningCmd : "",
     };
     if (!this.extended) return base;
@@ -180,13 +195,50 @@ export class Service {
     const proxy = this.proxyText();
     const w = this.wire;
     // readiness facts (probe results, STATUS=) change without a transition
-    if (w !== null && w.m === this.m && w.proxy === proxy && w.cmd === this.runningCmd && !this.extended) return w.line;
+    if (w !== null && w.m === this.m && w.proxy === proxy && w.cmd === this.runningCmd && w.leaked === this.leaked && !this.extended) return w.line;
     const line = statusToWire(this.status());
-    this.wire = { m: this.m, proxy, cmd: this.runningCmd, line };
+    this.wire = { m: this.m, proxy, cmd: this.runningCmd, leaked: this.leaked, line };
     return line;
   }
 
-  private wire: { m: Machine; proxy: string; cmd: string; line: string } | null = null;
+  private wire: { m: Machine; proxy: string; cmd: string; leaked: number; line: string } | null = null;
+
+  /**
+   * The process cfkd started has exited. With trees, the rest of its tree
+   * goes first and the machine learns of the exit only once the tree is
+   * empty, so `stopped` (or `fail`) means every process is gone:
+   * - during a stop, what is left gets the stop signal too and has until
+   *   the stopwait timer's SIGKILL (the machine's, still armed) to leave;
+   * - otherwise (it died on its own) what is left is SIGKILLed at once, as
+   *   1.0 did to the leader's process group.
+   * What outlives SIGKILL by DRAIN_AFTER_KILL_MS is reported, not waited on.
+   * While draining, the leader's pid is reaped and may be reused: signals
+   * go to the tree, never to that pid (see run()).
+   */
+  leaderExited(pid: number, code: number | null, signal: number | null): void {
+    const trees = this.world.trees;
+    const exited = () => {
+      this.draining = null;
+      this.dispatch({ kind: "exited", pid, code, signal });
+    };
+    if (!trees || this.m.pid !== pid || !this.up) return exited();
+    if (trees.members(this.name, pid).length === 0) return exited();
+    this.draining = pid;
+    const stopping = this.m.state === "stopping" && !this.m.killed;
+    if (stopping) trees.signal(this.name, pid, this.props.stop_signal);
+    else trees.kill(this.name, pid);
+    const first = stopping ? this.props.stopwait_secs * 1000 + DRAIN_AFTER_KILL_MS : DRAIN_AFTER_KILL_MS;
+    void trees.waitEmpty(this.name, pid, first).then((empty) => {
+      if (!empty) {
+        const left = trees.members(this.name, pid);
+        this.leaked = left.length;
+        if (left.length > 0) {
+          this.world.log.event("error", `${this.name}: leaked ${left.length} pids that outlived SIGKILL: ${left.join(" ")}`, pid);
+        }
+      }
+      exited();
+    });
+  }
 
   /** [ext] What the status line cannot carry (`command info`); `long` adds the costly facts. */
   info(long: boolean): InfoRecord {
@@ -243,8 +295,9 @@ export class Service {
       hasCmd: p.cmd !== null,
       startwaitMs: p.startwait_secs * 1000,
       stopwaitMs: p.stopwait_secs * 1000,
-      respawnOnFail: p.respawn_on_fail,
-      respawnOnStop: p.respawn_on_stop,
+      // an essential service's end ends cfkd (container.ts): no respawn
+      respawnOnFail: p.respawn_on_fail && !p.essential,
+      respawnOnStop: p.respawn_on_stop && !p.essential,
       maxRetries: p.respawn_max_retries,
       stopSignal: p.stop_signal,
       blocked: this.proxy?.blocked(this.name) ?? null,
@@ -261,18 +314,25 @@ export class Service {
         this.spawn();
         return null;
       case "signal":
-        this.current?.driver.stop(this, this.m.pid, eff.signal, this.current.groupLeader);
+        if (this.draining !== null) this.world.trees?.signal(this.name, this.draining, eff.signal);
+        else this.current?.driver.stop(this, this.m.pid, eff.signal, this.current.groupLeader);
         return null;
       case "kill":
+        this.kills++;
         // cfkd's own SIGKILL, proxied or not: the proxy's stop was not enough
         if (this.current?.adopted && this.m.pid !== null) {
           if (!signalAdopted(this.m.pid, this.current.adopted, SIGKILL, this.world.signals)) this.queue.push({ kind: "vanished", pid: this.m.pid });
-        } else if (this.current && this.m.pid !== null) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
+        } else if (this.m.pid !== null) {
+          // while draining, the leader's pid is reaped (maybe reused): only the tree is signalled
+          if (this.draining === null && this.current) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
+          if (this.runningUnder === null) this.world.trees?.kill(this.name, this.draining ?? this.m.pid);
+        }
         return null;
       case "reapGroup":
         // Whatever the leader left in its group dies with it: no orphans.
-        // (Not for an adopted one: its leader is gone, the group id is no proof.)
-        if (this.current?.groupLeader && !this.current.adopted) this.world.signals.send(-eff.pid, SIGKILL);
+        // (Not for an adopted one: its leader is gone, the group id is no proof. Not for a
+        // direct one with trees: its whole tree is gone already, and the group id may be free.)
+        if (this.current?.groupLeader && !this.current.adopted && !(this.world.trees && this.runningUnder === null)) this.world.signals.send(-eff.pid, SIGKILL);
         return null;
       case "watch": {
         const a = this.adopting;
@@ -319,6 +379,8 @@ export class Service {
   }
 
   private spawn(): void {
+    this.leaked = 0;
+    this.lastExit = null;
     const driver: Driver = this.proxy ?? this.direct;
     const kind = this.props.ready.kind;
     const r = this.proxy && (kind === "fd" || kind === "notify" || kind === "log") ? `ready=${kind} is not available to a service run by a proxy` : driver.start(this);
@@ -330,4 +392,11 @@ export class Service {
     this.runningCmd = cmdText(this.props.cmd);
     this.readiness.launched();
   }
+}
+
+/** The fail reason with the leak note (the wire keeps its 8 fields). */
+function withLeak(reason: string, leaked: number): string {
+  if (leaked === 0) return reason;
+  const note = `leaked ${leaked} pids`;
+  return reason === "" ? note : `${reason}; ${note}`;
 }

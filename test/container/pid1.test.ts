@@ -1,0 +1,70 @@
+/**
+ * cfkd as PID 1 of a new PID namespace (a container's entrypoint): it reaps
+ * every orphan, shuts down within --grace on SIGTERM, and exits with the
+ * code the rule says (docs/container.md).
+ */
+import { describe, expect, test } from "bun:test";
+import { waitFor } from "../harness.ts";
+import { canUnshare, Cfkd, treeOf, zombiesBelow } from "./helpers.ts";
+
+describe.skipIf(!canUnshare)("cfkd as PID 1", () => {
+  test("1,000 double-forked orphans are all reaped", async () => {
+    // each `( … &)` subshell forks `true` and exits at once: `true` is
+    // orphaned to PID 1 and dies there
+    const conf = `service orphans cmd=i=0; while [ $i -lt 1000 ]; do (true &); i=$((i+1)); done; echo done; exec sleep 1000\ncommand start service orphans\n`;
+    await using d = await Cfkd.start(conf, { pidNamespace: true, args: ["--grace", "5"] });
+    const pid1 = d.cfkdPid;
+    expect(pid1).not.toBe(d.proc.pid);
+    await waitFor(() => d.stdout.includes("orphans | done"), "the service to fork its 1,000 orphans", 20000);
+    // at the end only the service's own sleep is left below PID 1, and no zombie
+    await waitFor(() => (zombiesBelow(pid1).length === 0 && treeOf(pid1).length === 1) || null, "no zombie left in the namespace", 5000);
+  });
+
+  test("SIGTERM: every service stops in order, one that ignores TERM is SIGKILLed at --grace, exit 137", async () => {
+    const conf = [
+      "service a cmd=sleep 1000",
+      "service b cmd=sleep 1000",
+      // stopwait longer than the grace: only the grace limit ends it
+      `service stubborn cmd=trap "" TERM; while :; do sleep 0.2; done`,
+      "service stubborn stopwait_secs=60",
+      "command start all",
+    ].join("\n");
+    await using d = await Cfkd.start(conf, { pidNamespace: true, args: ["--grace", "2"] });
+    await waitFor(async () => (await d.state("stubborn"))[1] === "running" || null, "stubborn to run", 5000);
+    const t0 = performance.now();
+    process.kill(d.cfkdPid, "SIGTERM");
+    const code = await d.proc.exited;
+    const secs = (performance.now() - t0) / 1000;
+    expect(code).toBe(137);
+    expect(secs).toBeGreaterThanOrEqual(1.9);
+    expect(secs).toBeLessThan(4.5);
+    expect(d.stdout).toContain("shutdown grace of 2s is over: SIGKILL to everything left");
+    // stopped in the existing order (by name): a, b, then stubborn
+    const order = [...d.stdout.matchAll(/Stopping service '(\w+)'/g)].map((m) => m[1]);
+    expect(order).toEqual(["a", "b", "stubborn"]);
+  });
+
+  test("an essential service's exit 7 ends cfkd with 7; the others are stopped first", async () => {
+    const conf = [
+      "service other cmd=sleep 1000",
+      "service main cmd=sleep 0.3; exit 7",
+      "service main essential=1",
+      "service main startwait_secs=0",
+      "command start all",
+    ].join("\n");
+    await using d = await Cfkd.start(conf, { pidNamespace: true });
+    const code = await d.proc.exited;
+    expect(code).toBe(7);
+    expect(d.stdout).toContain("essential service main ended (exit code 7)");
+    expect(d.stdout).toContain("Stopping service 'other'");
+  });
+
+  test("SIGTERM twice: still one clean shutdown, exit 0", async () => {
+    await using d = await Cfkd.start("service a cmd=sleep 1000\ncommand start all\n", { pidNamespace: true });
+    const pid = d.cfkdPid;
+    process.kill(pid, "SIGTERM");
+    process.kill(pid, "SIGTERM");
+    expect(await d.proc.exited).toBe(0);
+    expect(d.stdout.match(/shutting down/g)?.length).toBe(1);
+  });
+});
