@@ -68,3 +68,18 @@ describe.skipIf(!canUnshare)("cfkd as PID 1", () => {
     expect(d.stdout.match(/shutting down/g)?.length).toBe(1);
   });
 });
+
+test("not PID 1: cfkd is a child subreaper, reaps the orphans it adopts and spares its own children's exits", async () => {
+  const conf = [
+    "service orphans cmd=i=0; while [ $i -lt 200 ]; do (true &); i=$((i+1)); done; echo done; exec sleep 1000",
+    // Bun's own children still report their exit codes to cfkd (the reaper never takes them)
+    `service quick cmd=["sh","-c","exit 3"]`,
+    "service quick respawn_on_fail=0",
+    "service quick startwait_secs=5",
+    "command start all",
+  ].join("\n");
+  await using d = await Cfkd.start(conf, { args: ["--log-stdout"] });
+  await waitFor(() => d.stdout.includes("orphans | done") || null, "the orphans to be forked", 10000);
+  await waitFor(() => (zombiesBelow(d.cfkdPid).length === 0 && treeOf(d.cfkdPid).length === 1) || null, "no zombie below cfkd", 5000);
+  await waitFor(async () => (await d.state("quick"))[6] === "Exited with error 3" || null, "quick's exit code");
+});
