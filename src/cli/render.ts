@@ -34,6 +34,8 @@ function lastEvent(s: StatusRecord): number | null {
   return s.start_time ?? s.stop_time;
 }
 
+const LEAK = /leaked \d+ pids/;
+
 /** The states whose line says why (the fail_reason). */
 const FAILED = new Set(["fail", "fatal", "backoff"]);
 
@@ -53,6 +55,7 @@ export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when 
 function statusExtra(s: StatusRecord, info: InfoRecord | null | undefined): string {
   const parts: string[] = [];
   if (FAILED.has(s.state) && s.fail_reason !== "") parts.push(s.fail_reason);
+  else if (LEAK.test(s.fail_reason)) parts.push(s.fail_reason); // processes that outlived a stop: never silent (docs/container.md)
   // readiness (docs/readiness.md): what a starting service waits for, or its own STATUS=
   const ready = s.waiting || s.status_text;
   if (ready) parts.push(ready);
