@@ -8,22 +8,23 @@
  * - process-group (the fallback, no writable cgroup2): the tree is what can
  *   be attributed to the service among cfkd's descendants, cfkd being a
  *   child subreaper (reaper.ts) so that nothing escapes from under it:
- *     1. processes in the leader's process group or session (pgid or sid =
- *        the leader's pid, which a leader keeps until its pid is reaped and
- *        which its children keep unless they call setsid/setpgid);
- *     2. processes below the leader while it lives;
- *     3. processes below cfkd whose environment carries this cfkd's
- *        CFKD_HOME and CONTROL_FREAK_SERVICE=<name> (cfkd sets both in every
- *        service's environment; a double-forked daemon that left the
- *        session keeps them unless it scrubs its environment);
- *     4. everything below a process found by 1-3.
+ *     1. the leader and everything below it while it lives;
+ *     2. cfkd's adopted children (orphans reparented to it) in the leader's
+ *        process group or session (pgid or sid = the leader's pid, kept
+ *        unless they call setsid/setpgid),
+ *     3. or whose environment carries this cfkd's CFKD_HOME and
+ *        CONTROL_FREAK_SERVICE=<name> (cfkd sets both in every service's
+ *        environment; a double-forked daemon that left the session keeps
+ *        them unless it scrubs its environment);
+ *     4. everything below a process found by 2-3.
  *   A process that left the session AND scrubbed its environment cannot be
  *   attributed; it is still cfkd's adopted child, so it is SIGKILLed when
  *   cfkd shuts down.
  */
 import { join } from "node:path";
 import { cgroupPids, cgroupUsage, killCgroup, makeCgroup, populated, removeCgroup, setupCgroups, signalCgroup, waitEmpty } from "./cgroup.ts";
-import { descendantsOf, envVar, isLive, procStat } from "./procfs.ts";
+import { childrenOf, descendantsOf, envVar, isLive, procStat } from "./procfs.ts";
+import { isSpawnedChild } from "./spawner.ts";
 
 export type TreeMode = "cgroup" | "process-group";
 
@@ -107,13 +108,10 @@ class CgroupTrees implements Trees {
   }
 }
 
-/** How long a scan of cfkd's descendants is reused: many services stop in the same turn. */
-const SCAN_TTL_MS = 20;
 const POLL_MS = 25;
 
 class ProcessTrees implements Trees {
   readonly mode = "process-group";
-  private scan: { at: number; pids: number[] } | null = null;
 
   constructor(
     private readonly self: number,
@@ -125,31 +123,28 @@ class ProcessTrees implements Trees {
     return undefined;
   }
 
-  private below(): number[] {
-    const now = performance.now();
-    if (this.scan === null || now - this.scan.at > SCAN_TTL_MS) this.scan = { at: now, pids: descendantsOf([this.self]) };
-    return this.scan.pids;
-  }
-
+  /**
+   * cfkd is a child subreaper: when a process dies, its children become
+   * cfkd's. So a service's processes are either below its living leader,
+   * or below one of cfkd's adopted children (those the spawner does not
+   * own); only those roots are examined, not the whole process table.
+   */
   members(service: string, leader: number): number[] {
-    this.scan = null; // a fresh look: the caller acts on the answer
     const found = new Set<number>();
+    const add = (p: number) => {
+      found.add(p);
+      for (const d of descendantsOf([p])) found.add(d);
+    };
     // the leader's own pid only while it is still our unreaped child: once
     // reaped, its number may belong to someone else (a group or session id
     // cannot be reused while a member is alive, so those stay safe)
     const st = procStat(leader);
-    if (st !== null && st.ppid === this.self && st.state !== "Z") {
-      found.add(leader);
-      for (const p of descendantsOf([leader])) found.add(p);
-    }
-    for (const p of this.below()) {
-      if (found.has(p)) continue;
-      const st = procStat(p);
-      if (st === null || st.state === "Z") continue;
-      if (st.pgrp === leader || st.sid === leader || this.marked(p, service)) {
-        found.add(p);
-        for (const d of descendantsOf([p])) found.add(d);
-      }
+    if (st !== null && st.ppid === this.self && st.state !== "Z") add(leader);
+    for (const p of childrenOf(this.self)) {
+      if (found.has(p) || isSpawnedChild(p)) continue;
+      const c = procStat(p);
+      if (c === null || c.state === "Z") continue;
+      if (c.pgrp === leader || c.sid === leader || this.marked(p, service)) add(p);
     }
     return [...found].filter(isLive);
   }
