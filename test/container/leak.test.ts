@@ -9,17 +9,15 @@ import { expect, test } from "bun:test";
 import { Service } from "../../src/daemon/service/service.ts";
 import { defaultProps } from "../../src/daemon/service/props.ts";
 import type { Trees } from "../../src/daemon/os/trees.ts";
-import type { DaemonLog } from "../../src/daemon/logging/types.ts";
-import type { ExitHandler, Spawner } from "../../src/daemon/os/spawner.ts";
 import { statusFromWire } from "../../src/protocol/status.ts";
 import { statusLine } from "../../src/cli/render.ts";
 import { waitFor } from "../harness.ts";
+import { FakeClock, FakeSpawner, fakeLog } from "../daemon/fakes.ts";
 
 test("a tree that does not empty after SIGKILL: the service settles, and says 'leaked N pids'", async () => {
-  const logged: string[] = [];
-  const log = { event: (_l: string, m: string) => logged.push(m), capture: async () => {}, tail: { forget() {} } } as unknown as DaemonLog;
-  let exit: ExitHandler | null = null;
-  const spawner: Spawner = (_req, onExit) => ((exit = onExit), { pid: 4242, warnings: [], stdout: null, stderr: null, channels: [] });
+  const clock = new FakeClock();
+  const spawner = new FakeSpawner(clock);
+  const log = fakeLog();
   let kills = 0;
   const trees: Trees = {
     mode: "cgroup",
@@ -34,25 +32,27 @@ test("a tree that does not empty after SIGKILL: the service settles, and says 'l
     releaseAll() {},
   };
   const svc = new Service("w", {
-    spawner,
-    clock: { nowSecs: () => 1000, nowMs: () => 1_000_000, after: () => () => {} },
+    spawner: spawner.spawn,
+    signals: spawner.signals,
+    clock,
     log,
     random: () => 0.5,
     prepare: () => ({ argv: ["x"], env: {}, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
     onDown() {},
+    onForget() {},
     onChange() {},
     trees,
   });
   svc.props = { ...defaultProps(), cmd: "x", respawn_on_fail: false };
   svc.dispatch({ kind: "start" });
-  expect(svc.pid).toBe(4242);
-  exit!(1, null); // the leader died on its own: the rest is SIGKILLed at once
+  expect(spawner.last.req.cgroup).toBe("/fake/w.service");
+  spawner.last.exit(1, null); // the leader died on its own: the rest is SIGKILLed at once
   expect(kills).toBe(1);
   expect(svc.state).toBe("starting"); // not down while the tree is not empty
   await waitFor(() => svc.state === "fail" || null, "the service to settle");
   const wire = statusFromWire(svc.statusLine());
   expect(wire.fail_reason).toBe("Exited with error 1; leaked 2 pids");
   expect(svc.statusLine().split("\t").length).toBe(8);
-  expect(logged.some((m) => m === "w: leaked 2 pids that outlived SIGKILL: 5001 5002")).toBe(true);
-  expect(statusLine(wire, { nowMs: 1_000_000, offset: (() => 0) as never }, false)).toEndWith("  Exited with error 1; leaked 2 pids");
+  expect(log.events).toContain("error w: leaked 2 pids that outlived SIGKILL: 5001 5002");
+  expect(statusLine(wire, { nowMs: clock.nowMs(), offset: (() => 0) as never }, false)).toEndWith("  Exited with error 1; leaked 2 pids");
 });

@@ -4,7 +4,8 @@
  * code the rule says (docs/container.md).
  */
 import { describe, expect, test } from "bun:test";
-import { waitFor } from "../harness.ts";
+import { join } from "node:path";
+import { BUN, CFKD, tempDir, waitFor } from "../harness.ts";
 import { canUnshare, Cfkd, treeOf, zombiesBelow } from "./helpers.ts";
 
 describe.skipIf(!canUnshare)("cfkd as PID 1", () => {
@@ -82,4 +83,13 @@ test("not PID 1: cfkd is a child subreaper, reaps the orphans it adopts and spar
   await waitFor(() => d.stdout.includes("orphans | done") || null, "the orphans to be forked", 10000);
   await waitFor(() => (zombiesBelow(d.cfkdPid).length === 0 && treeOf(d.cfkdPid).length === 1) || null, "no zombie below cfkd", 5000);
   await waitFor(async () => (await d.state("quick"))[6] === "Exited with error 3" || null, "quick's exit code");
+});
+
+test("--init: an essential service that cannot start ends cfkd with exit 1, even while the config loads", async () => {
+  using dir = tempDir("cfkd-ess-");
+  const conf = join(dir.path, "c.conf");
+  await Bun.write(conf, "service main cmd=/nonexistent/program\nservice main essential=1\ncommand start all\n");
+  const p = Bun.spawn([BUN, CFKD, "--home", join(dir.path, "home"), "-c", conf, "--init"], { stdio: ["ignore", "pipe", "pipe"] });
+  expect(await p.exited).toBe(1);
+  expect(await new Response(p.stdout as ReadableStream).text()).toContain("essential service main ended (exit code 1)");
 });

@@ -17,7 +17,7 @@
  * back, all in one synchronous turn of the event loop: nothing else of
  * cfkd's runs in between, and a migration costs tens of microseconds.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sendSignal, SIGKILL } from "./signals.ts";
 
@@ -49,6 +49,7 @@ export function setupCgroups(pid: number): CgroupRoot | string {
   if (rel === null) return `cfkd's cgroup ${path} is outside the cgroup2 mount`;
   const mine = join(mount.point, rel);
   const dir = join(mine, `cfkd-${pid}`);
+  removeStale(mine, pid);
   try {
     mkdirSync(dir, { recursive: false });
   } catch (e) {
@@ -68,6 +69,33 @@ export function setupCgroups(pid: number): CgroupRoot | string {
   }
   home = mine;
   return { dir, controllers: enableControllers(mine, dir) };
+}
+
+/**
+ * A cfkd that was SIGKILLed left its cfkd-PID directory: remove the empty
+ * ones whose cfkd is gone. A populated one is left alone (its processes
+ * may belong to a cfkd of another PID namespace that shares this cgroup).
+ */
+function removeStale(mine: string, pid: number): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(mine);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = /^cfkd-(\d+)$/.exec(e);
+    if (!m || Number(m[1]) === pid || existsSync(`/proc/${m[1]}`)) continue;
+    const dir = join(mine, e);
+    let leaves: string[] = [];
+    try {
+      leaves = readdirSync(dir).filter((l) => l.endsWith(".service"));
+    } catch {
+      continue;
+    }
+    for (const l of leaves) if (!populated(join(dir, l))) rmQuietly(join(dir, l));
+    rmQuietly(dir);
+  }
 }
 
 /** The cgroup2 mount: its mount point and the cgroup path mounted there. */

@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { cgroupPids, cgroupUsage, killCgroup, makeCgroup, populated, removeCgroup, setupCgroups, signalCgroup, waitEmpty } from "./cgroup.ts";
 import { childrenOf, descendantsOf, envVar, isLive, procStat } from "./procfs.ts";
 import { isSpawnedChild } from "./spawner.ts";
+import { sendSignal, SIGKILL } from "./signals.ts";
 
 export type TreeMode = "cgroup" | "process-group";
 
