@@ -7,6 +7,7 @@
  * orphans (`--cgroups off`).
  */
 import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { alive, procStat, waitFor } from "../harness.ts";
 import { Cfkd, pidFrom } from "./helpers.ts";
@@ -66,4 +67,34 @@ describe.each(modes)("%s mode", (mode, args, runs) => {
     expect(seenStopping).toBe(true);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
   });
+
+  test.skipIf(!runs)("one that forks 200 children and exits leaves none; one that SIGSTOPs itself is still stopped", async () => {
+    await using d = await Cfkd.start("", { args });
+    const mark = `${Date.now() % 100000}.5`; // a unique sleep argument to find them by
+    await d.ok(`service forker cmd=i=0; while [ $i -lt 200 ]; do sleep ${mark} & i=$((i+1)); done; exit 3`);
+    await d.ok("service forker respawn_on_fail=0");
+    await d.ok("service forker startwait_secs=0");
+    await d.ok("service frozen cmd=kill -STOP $$; sleep 1000");
+    await d.ok("service frozen stopwait_secs=1");
+    await d.ok("command start all");
+    await waitFor(async () => (await d.state("forker"))[1] === "fail" || null, "forker to end", 10000);
+    expect(sleepers(mark)).toEqual([]);
+    await waitFor(async () => (await d.state("frozen"))[1] === "running" || null, "frozen to run");
+    await d.ok("command stop service frozen");
+    await waitFor(async () => ["stopped", "fail"].includes((await d.state("frozen"))[1]!) || null, "frozen to be down", 5000);
+  });
 });
+
+/** Live processes running `sleep ARG`. */
+function sleepers(arg: string): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return readFileSync(`/proc/${e}/cmdline`, "utf8") === `sleep\0${arg}\0` && alive(Number(e));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
