@@ -13,7 +13,9 @@ test("100,000 lines from 4 services arrive on stdout, each intact and prefixed, 
     .map((s) => `service ${s} cmd=seq -f '${s}-line-%g-abcdefghijklmnopqrstuvwxyz' 1 ${N}; echo ${s}-oops >&2; exec sleep 1000\n`)
     .join("");
   await using d = await Cfkd.start(conf + "command start all\n", { args: ["--log-stdout"] });
-  await waitFor(() => ["s1", "s2", "s3", "s4"].every((s) => d.stdout.includes(`${s}:err | ${s}-oops\n`)) || null, "every service's last line", 20000);
+  // stdout and stderr are two pipes: the stderr line may come first; wait for the last stdout line too
+  const last = (s: string) => `${s} | ${s}-line-${N}-abcdefghijklmnopqrstuvwxyz\n`;
+  await waitFor(() => ["s1", "s2", "s3", "s4"].every((s) => d.stdout.includes(`${s}:err | ${s}-oops\n`) && d.stdout.includes(last(s))) || null, "every service's last lines", 20000, 50);
   const lines = d.stdout.split("\n");
   for (const s of ["s1", "s2", "s3", "s4"]) {
     const mine = lines.filter((l) => l.startsWith(`${s} | `));
