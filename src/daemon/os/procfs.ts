@@ -147,8 +147,13 @@ export function usage(pid: number, groupLeader: boolean): Usage | null {
       if (st !== null && st.pgrp === pid && st.state !== "Z") pids.push(p);
     }
   } else if (procStat(pid) !== null) pids.push(pid);
+  return usageOf(pids);
+}
+
+/** What these processes use together; null when there is none. */
+export function usageOf(pids: number[]): Usage | null {
   if (pids.length === 0) return null;
-  pids.sort((a, b) => a - b);
+  pids = [...pids].sort((a, b) => a - b);
   let rss = 0;
   let cpu = 0;
   for (const p of pids) {

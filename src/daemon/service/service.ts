@@ -14,7 +14,7 @@ import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { adoptedDriver, signalAdopted, watchAdopted, type Adoption } from "./adopted.ts";
 import { statusToWire, type StatusRecord, type DescRecord, type InfoRecord, type ServiceState } from "../../protocol/status.ts";
-import { usage } from "../os/procfs.ts";
+import { usage, usageOf } from "../os/procfs.ts";
 import type { Clock } from "../os/clock.ts";
 import type { SpawnRequest, Spawner } from "../os/spawner.ts";
 import { SIGKILL, type Signals } from "../os/signals.ts";
@@ -253,13 +253,32 @@ export class Service {
     if (!long) return r;
     r.cmd = cmdText(this.props.cmd);
     r.tags = this.props.tags;
-    const u = m.pid !== null && this.current ? usage(m.pid, this.current.groupLeader) : null;
+    const u = m.pid === null || !this.current ? null : this.treeUsage(m.pid) ?? usage(m.pid, this.current.groupLeader);
     if (u !== null) {
       r.processes = u.processes;
       r.rss_kib = u.rssKib;
       r.cpu_secs = u.cpuSecs;
     }
     return r;
+  }
+
+  /**
+   * With trees (docs/container.md), `info -l` counts the whole tree: daemons
+   * that left the session are in it too.
+   */
+  private treeUsage(pid: number): ReturnType<typeof usage> {
+    const trees = this.world.trees;
+    if (!trees || this.runningUnder !== null || this.current?.adopted) return null;
+    return usageOf(trees.members(this.name, pid));
+  }
+
+  /**
+   * CPU time (µs, cumulative over every process the cgroup ever held: a
+   * counter) and memory (bytes, when the memory controller is on) of the
+   * service's cgroup; null when unknown. For a metrics page.
+   */
+  usage(): { cpuUsec: number | null; memoryBytes: number | null } | null {
+    return this.world.trees?.usage(this.name) ?? null;
   }
 
   desc(): DescRecord {
