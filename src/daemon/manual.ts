@@ -5,6 +5,7 @@ SYNOPSIS
   cfkd [--home DIR] [-a ADDR] [-l LOGCONFIG] [-c CONFIG] [-d [-t]]
        [--auth-token-file FILE] [--readonly-address ADDR] [--max-connections N]
        [--auth-timeout SECS] [--max-unauthenticated N]
+       [--init] [--grace SECS] [--log-stdout] [--cgroups auto|off]
 
 DESCRIPTION
   cfkd starts, watches and restarts services (long-running programs), as
@@ -45,11 +46,25 @@ OPTIONS
                        with a token: most connections not yet authenticated; a
                        new one closes the oldest (default 64). A connection is
                        closed after 3 wrong tokens
+  --init               PID-1 mode although not PID 1 (automatic as PID 1 of a
+                       PID namespace, a container's entrypoint): --grace, the
+                       exit-code rule, --log-stdout (docs/container.md)
+  --grace SECS         PID-1 mode: a TERM/INT shutdown SIGKILLs what is left
+                       after SECS (default 25)
+  --log-stdout         every service line also on stdout as 'name | line'
+                       ('name:err | line' for stderr); default in PID-1 mode
+                       unless -l is given
+  --cgroups auto|off   auto: each service in a cgroup v2 of its own where one
+                       is writable (root, or delegated), so a stop ends every
+                       process it forked; off: process groups and adopted
+                       orphans only. The start-up log says which
   -h, --help           the short help; -m, --man this manual; --version
 
 SIGNALS
   TERM, INT, HUP   stop every service (stop_signal, then SIGKILL after
-                   stopwait_secs), then exit 0 (ignored with -d -t)
+                   stopwait_secs), then exit 0 (ignored with -d -t); in
+                   PID-1 mode within --grace, then SIGKILL to what is left
+  CHLD             reap the orphans cfkd adopted (it is a child subreaper)
   USR1             reload the logging config (a broken one is reported, the
                    old one kept)
 
@@ -58,9 +73,13 @@ EXIT CODES
   1  could not start (the reason is on stderr: lock held, socket in use,
      bad config, bad log config)
   2  usage error (unknown option, bad address, bad number)
+  N  an essential=1 service ended: its exit code (128+signal if a signal
+     ended it, 1 if it could not start)
+  137  PID-1 mode: something had to be SIGKILLed during the shutdown
 
 FILES AND MORE
   Properties of services, sockets, proxies: docs/properties.md, or
   cfkctl help properties. Logging: docs/logging.md. Running it as a system
-  service: examples/cfkd.service and docs/daemon-mode.md.
+  service: examples/cfkd.service and docs/daemon-mode.md. In a container:
+  examples/Dockerfile, examples/k8s.yaml and docs/container.md.
 `;

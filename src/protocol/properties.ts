@@ -84,6 +84,11 @@ export const SERVICE_PROPERTIES: Readonly<Record<string, PropertyDoc>> = {
     meaning: "First signal sent by stop (to the process group unless `no_new_session`).",
     ext: true,
   },
+  essential: boolDoc(
+    0,
+    "Its end ends cfkd: when it exits, fails or is stopped (not restarted), cfkd stops the other services and exits with its exit code (128+signal if a signal ended it). Never respawned. For a container's main process (docs/container.md).",
+    true,
+  ),
   env_file: {
     type: "absolute file path",
     default: "—",
