@@ -33,6 +33,9 @@ describe.each(modes)("%s mode", (mode, args, runs) => {
     const escaped = await pidFrom(file);
     expect(procStat(escaped)!.ppid).toBe(d.cfkdPid); // adopted by cfkd, the subreaper
     expect(procStat(escaped)!.sid).toBe(escaped); // its own session: the group signal misses it
+    // `info -l` counts it with the service
+    const info = JSON.parse((await d.ok("command info -l service d"))[0]!) as { processes: number[] };
+    expect(info.processes).toContain(escaped);
     await d.ok("command stop service d");
     await waitFor(async () => (await d.state("d"))[1] === "stopped" || null, "d to stop");
     expect(alive(escaped)).toBe(false);
