@@ -45,6 +45,16 @@ describe.skipIf(!canUnshare)("cfkd as PID 1", () => {
     expect(order).toEqual(["a", "b", "stubborn"]);
   });
 
+  test("SIGTERM with after=: dependents stop first, the reverse of the start order", async () => {
+    const conf = ["service db cmd=sleep 1000", "service app cmd=sleep 1000", "service app after=db", "service zz cmd=sleep 1000", "service zz after=app", "command start all"].join("\n");
+    await using d = await Cfkd.start(conf, { pidNamespace: true, args: ["--grace", "5"] });
+    await waitFor(async () => (await d.state("zz"))[1] === "running" || null, "zz to run", 5000);
+    process.kill(d.cfkdPid, "SIGTERM");
+    expect(await d.proc.exited).toBe(0);
+    const order = [...d.stdout.matchAll(/Stopping service '(\w+)'/g)].map((m) => m[1]);
+    expect(order).toEqual(["zz", "app", "db"]);
+  });
+
   test("an essential service's exit 7 ends cfkd with 7; the others are stopped first", async () => {
     const conf = [
       "service other cmd=sleep 1000",
