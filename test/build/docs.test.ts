@@ -86,7 +86,8 @@ describe("doc blocks run as written", () => {
       const timer = setTimeout(() => p.kill("SIGKILL"), 25_000);
       const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
       clearTimeout(timer);
-      const left = leftBehind(home);
+      // a cfkd that has closed its socket and lock may still be exiting: give it a moment
+      const left = await waitFor(() => leftBehind(home).length === 0, "processes to exit", 3000).then(() => [], () => leftBehind(home));
       for (const pid of left) process.kill(pid, "SIGTERM");
       await waitFor(() => leftBehind(home).length === 0, "what the block left running to stop", 5000).catch(() => {
         for (const pid of leftBehind(home)) process.kill(pid, "SIGKILL");

@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { alive, DaemonProcess, tempDir, waitFor } from "../harness.ts";
 import { cfkctl, fakeIo } from "../cli/fake-io.ts";
 
-const MARK = "987654";
+/** unique to this run, so a run elsewhere on the machine is never counted (or killed) */
+const MARK = String(100_000 + (process.pid % 800_000) + Math.floor(Math.random() * 100_000));
+const INTRUDER = String(Number(MARK) + 1_000_000);
+const OTHER = String(Number(MARK) + 2_000_000);
 
 /** pids of every `sleep MARK` on the machine. */
 function instances(mark = MARK): number[] {
@@ -53,9 +56,9 @@ test("kill -9 of cfkd with 20 services: the next cfkd adopts them, start all run
   expect(instances()).toEqual(before); // they run on, unsupervised
 
   // An unrelated process now holds a pid the state file names, with another start time.
-  await using intruder = Bun.spawn(["sleep", "987655"]);
+  await using intruder = Bun.spawn(["sleep", INTRUDER]);
   const rec = JSON.parse(readFileSync(state, "utf8"));
-  rec.services.push({ ...rec.services[0], name: "intruder", pid: intruder.pid, start_ticks: "1", statements: ["service intruder cmd=sleep 987655"] });
+  rec.services.push({ ...rec.services[0], name: "intruder", pid: intruder.pid, start_ticks: "1", statements: [`service intruder cmd=sleep ${INTRUDER}`] });
   writeFileSync(state, JSON.stringify(rec));
 
   await using second = await DaemonProcess.start({ home }); // no "already running"
@@ -96,16 +99,16 @@ test("a clean shutdown leaves no state file; a garbage one is ignored with a war
   const home = join(t.path, "home");
   {
     await using d = await DaemonProcess.start({ home });
-    await using _cleanup = leftovers("987656");
-    await d.ok("service a cmd=sleep 987656");
+    await using _cleanup = leftovers(OTHER);
+    await d.ok(`service a cmd=sleep ${OTHER}`);
     await d.ok("command start service a");
-    await waitFor(() => instances("987656").length === 1, "a runs");
+    await waitFor(() => instances(OTHER).length === 1, "a runs");
     await waitFor(() => readdirSync(home).includes("state"), "state written");
     await d.ok("command shutdown");
     await d.proc.exited;
   }
   expect(readdirSync(home)).not.toContain("state");
-  expect(instances("987656")).toEqual([]);
+  expect(instances(OTHER)).toEqual([]);
   writeFileSync(join(home, "state"), "{not json");
   await using d2 = await DaemonProcess.start({ home });
   await waitFor(() => readFileSync(join(home, "cfkd.log"), "utf8").includes(`ignoring ${join(home, "state")}:`), "the warning");

@@ -11,11 +11,14 @@ test("a SIGSTOPped service runs its TERM handler on stop, long before stopwait",
   using dir = tempDir();
   const marker = join(dir.path, "got-term");
   await using d = await DaemonProcess.start();
-  const script = `trap 'echo term > ${marker}; exit 0' TERM; while :; do sleep 0.1; done`;
+  const armed = join(dir.path, "armed");
+  // the trap is in place before the test stops it (a shell not yet at `trap` would just die)
+  const script = `trap 'echo term > ${marker}; exit 0' TERM; : > ${armed}; while :; do sleep 0.1; done`;
   await d.ok(`service s cmd=${JSON.stringify(["/bin/sh", "-c", script])}`);
   await d.ok("service s stopwait_secs=20");
   await d.ok("command start service s");
   const pid = Number(await waitFor(async () => (await d.status("s"))[2] || null, "the pid"));
+  await waitFor(() => existsSync(armed), "the TERM trap to be set");
   process.kill(-pid, "SIGSTOP");
   await waitFor(() => procStat(pid)?.state === "T", "the service to be stopped");
   const t0 = Date.now();
