@@ -33,6 +33,8 @@ const program = new Command("cfkd")
   .option("--max-connections <n>", "most console connections at once", "1000")
   .option("--auth-timeout <secs>", "with a token: close a connection that has not authenticated within SECS", "10")
   .option("--max-unauthenticated <n>", "with a token: most connections not yet authenticated (a new one closes the oldest)", "64")
+  .option("--http <addr>", "serve probes, metrics and a status page over HTTP: host:port, [v6]:port, unix:/path (docs/http.md)")
+  .option("--http-open-probes", "with --http and a token: /live and /ready answer without the token")
   .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .addOption(new Option("-m, --man", "print the full manual"))
@@ -50,6 +52,7 @@ Examples:
   cfkd -d -t                           background, deaf to HUP/INT/TERM (stop: cfkctl shutdown)
   cfkd --home /srv/cfk -c /srv/cfk/services.conf
   cfkd -a 127.0.0.1:7000               TCP console on loopback (cfkctl --address 127.0.0.1:7000 ...)
+  cfkd --http 127.0.0.1:9180           also a status page, /metrics, /live and /ready on loopback
 
 In the background (-d) cfkd has its own session, no terminal, its working
 directory is / (services without cwd= run there too) and its stdio are
@@ -87,6 +90,8 @@ async function main(): Promise<number> {
     maxConnections: string;
     authTimeout: string;
     maxUnauthenticated: string;
+    http?: string;
+    httpOpenProbes?: boolean;
   }>();
   if (o.man) {
     process.stdout.write(CFKD_MANUAL);
@@ -95,8 +100,9 @@ async function main(): Promise<number> {
   const home = resolve(o.home);
   const address = parseAddress(o.address ?? `unix:${join(home, "sock")}`);
   const readonlyAddress = o.readonlyAddress === undefined ? undefined : parseAddress(o.readonlyAddress);
+  const httpAddress = o.http === undefined ? undefined : parseAddress(o.http);
   const maxConnections = Number(o.maxConnections);
-  for (const a of [address, readonlyAddress]) {
+  for (const a of [address, readonlyAddress, httpAddress]) {
     if (a?.kind === "error") {
       process.stderr.write(usage(a.message));
       return 2;
@@ -146,6 +152,7 @@ async function main(): Promise<number> {
       authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
       maxConnections,
       admission: { authDeadlineMs: authTimeout * 1000, maxUnauthenticated },
+      http: httpAddress && { address: httpAddress as Address, openProbes: o.httpOpenProbes === true },
       defaultCwd: detached ? "/" : undefined,
     });
   } catch (e) {

@@ -51,6 +51,7 @@ const linux = {
   /** clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux ABI) */
   USER_HZ: 100,
   MADV_DONTNEED: 4,
+  _SC_PAGESIZE: 30,
 };
 
 const darwin: typeof linux = {
@@ -86,6 +87,7 @@ const darwin: typeof linux = {
   UNIX_PATH_MAX: 104,
   USER_HZ: 100, // no /proc on macOS: unused
   MADV_DONTNEED: 4,
+  _SC_PAGESIZE: 29,
 };
 
 /** Platform constants. */
@@ -133,6 +135,7 @@ function open() {
     setsockopt: { args: [I32, I32, I32, FFIType.ptr, FFIType.u32], returns: I32 },
     ...(isMac ? {} : { pipe2: { args: [FFIType.ptr, I32], returns: I32 } }),
     write: { args: [I32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+    sysconf: { args: [I32], returns: FFIType.i64 },
   });
 }
 
@@ -165,6 +168,11 @@ function check(r: number, what: string): number | Failure {
 function fcntl(fd: number, cmd: number, arg: number): number {
   const f = libc().fcntl as unknown as (...a: number[]) => number;
   return appleArm ? f(fd, cmd, 0, 0, 0, 0, 0, 0, arg) : f(fd, cmd, arg);
+}
+
+/** The page size, the unit of /proc/PID/stat's resident set (4 KiB, or 16/64 KiB on some arm64). */
+export function pageBytes(): number {
+  return Number(libc().sysconf(C._SC_PAGESIZE));
 }
 
 /** setpriority(PRIO_PROCESS, pid, prio); returns an error text or null. */

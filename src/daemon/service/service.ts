@@ -62,6 +62,8 @@ export class Service {
   proxy: ProxyLink | null = null;
   /** ready protocol, probes, health checks (docs/readiness.md) */
   readonly readiness: Readiness;
+  /** how its last process ended (for metrics); null before the first exit */
+  lastExit: { code: number | null; signal: number | null } | null = null;
 
   constructor(
     readonly name: string,
@@ -131,6 +133,7 @@ export class Service {
     try {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        if (e.kind === "exited") this.lastExit = { code: e.code, signal: e.signal };
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
         // log lines name the pid the event is about (%S), even an exited one
         this.eventPid = this.m.pid;
