@@ -152,7 +152,8 @@ export class HttpFace {
   }
 
   private route(req: Request, srv: Server<undefined>): Response {
-    const url = new URL(req.url);
+    // without a Host (HTTP/1.0) Bun gives the bare path: parse it against a dummy origin
+    const url = new URL(req.url, "http://cfkd.invalid");
     const refusal = this.guard.check(req.method, url.pathname, req.headers);
     if (refusal !== null) {
       if (refusal === 401) this.noteFailedAuth(srv.requestIP(req)?.address ?? "unix");
