@@ -69,9 +69,9 @@ test("counters move: a restart, a killed process's exit code, captured lines, re
   process.kill(pid, "SIGKILL");
   await waitFor(async () => (await runningPid(h.d, "s011")) !== pid, "s011 to come back");
 
-  const after = await waitFor(async () => {
+  const after: string = await waitFor(async () => {
     const t = await scrape();
-    return sample(t, `cfkd_service_log_lines_total{service="talker",stream="out"}`)! > sample(before, `cfkd_service_log_lines_total{service="talker",stream="out"}`)! && t;
+    return sample(t, `cfkd_service_log_lines_total{service="talker",stream="out"}`)! > sample(before, `cfkd_service_log_lines_total{service="talker",stream="out"}`)! ? t : null;
   }, "the talker's lines to be counted");
   expect(sample(after, `cfkd_service_restarts_total{service="s010"}`)).toBe(restarts0 + 1);
   expect(sample(after, `cfkd_service_restarts_total{service="s011"}`)).toBe(1);

@@ -27,6 +27,7 @@ beforeAll(async () => {
 afterAll(() => h?.[Symbol.asyncDispose]());
 
 const get = (path: string, init?: RequestInit) => fetch(`${h.base}${path}`, init);
+const body = async (r: Response): Promise<any> => r.json();
 
 /** One raw request on a fresh connection; the status code of the answer. */
 async function rawStatus(request: string): Promise<number> {
@@ -58,7 +59,7 @@ test("/live answers 200 while the daemon's loop runs", async () => {
 test("/ready: 200, 503 while a killed service comes back (with its state and reason), 200 again; ?svc= selects", async () => {
   const r0 = await get("/ready");
   expect(r0.status).toBe(200);
-  const body0 = await r0.json();
+  const body0 = await body(r0);
   // a stopped service (never started) is not meant to be up: not counted
   expect(body0.services.map((s: { name: string }) => s.name)).toEqual(["a", "b", "c"]);
 
@@ -66,7 +67,7 @@ test("/ready: 200, 503 while a killed service comes back (with its state and rea
   process.kill(pid, "SIGKILL");
   const down = await waitFor(async () => {
     const r = await get("/ready");
-    return r.status === 503 && r.json();
+    return r.status === 503 && body(r);
   }, "/ready to say 503");
   const a = down.services.find((s: { name: string }) => s.name === "a");
   expect(a.ready).toBe(false);
@@ -75,7 +76,7 @@ test("/ready: 200, 503 while a killed service comes back (with its state and rea
   expect((await get("/ready?svc=@db")).status).toBe(200);
   const web = await get("/ready?svc=@web");
   expect(web.status).toBe(503);
-  expect((await web.json()).services.map((s: { name: string }) => s.name)).toEqual(["a", "b"]);
+  expect((await body(web)).services.map((s: { name: string }) => s.name)).toEqual(["a", "b"]);
   expect((await get("/ready?svc=b,c")).status).toBe(200);
   expect((await get("/ready?svc=b&svc=a")).status).toBe(503);
 
@@ -86,23 +87,23 @@ test("/ready: 200, 503 while a killed service comes back (with its state and rea
 test("/ready: a service named explicitly must be up; all counts every service; unknown names are 404", async () => {
   const idle = await get("/ready?svc=idle");
   expect(idle.status).toBe(503);
-  expect((await idle.json()).services).toEqual([{ name: "idle", state: "stopped", ready: false, reason: "stopped" }]);
+  expect((await body(idle)).services).toEqual([{ name: "idle", state: "stopped", ready: false, reason: "stopped" }]);
   expect((await get("/ready?svc=all")).status).toBe(503);
   const unknown = await get("/ready?svc=nosuch");
   expect(unknown.status).toBe(404);
-  expect(await unknown.json()).toEqual({ error: "unknown service 'nosuch'" });
+  expect(await body(unknown)).toEqual({ error: "unknown service 'nosuch'" });
   expect((await get("/ready?svc=@nosuchtag")).status).toBe(404);
 });
 
 test("/api/status is the record cfkctl --json status prints", async () => {
   const r = await get("/api/status");
   expect(r.headers.get("content-type")).toStartWith("application/json");
-  const viaHttp = await r.json();
+  const viaHttp = await body(r);
   const cli = await cfkctl(["--address", h.d.sock, "--json", "status"]);
   expect(cli.code).toBe(0);
   // the same services and fields; pids and times may move between the two reads only if a service changed
   expect(viaHttp).toEqual(JSON.parse(cli.out.join("\n")));
-  expect((await (await get("/api/status?svc=@db")).json()).map((s: { name: string }) => s.name)).toEqual(["c"]);
+  expect((await body(await get("/api/status?svc=@db"))).map((s: { name: string }) => s.name)).toEqual(["c"]);
 });
 
 test("unknown paths 404, wrong methods 405, both without detail", async () => {

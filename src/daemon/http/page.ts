@@ -105,7 +105,9 @@ function render(r) {
   c.pid.textContent = d.pid === null ? "" : String(d.pid);
   c.restarts.textContent = String(d.restarts);
   c.tags.textContent = "";
-  d.tags.forEach(function (t) { c.tags.appendChild(el("span", "tag", t)); });
+  var box = el("span");
+  d.tags.forEach(function (t) { box.appendChild(el("span", "tag", t)); });
+  if (d.tags.length) c.tags.appendChild(box);
   c.reason.textContent = d.fail_reason;
   c.reason.className = "reason";
   renderUsage(r);
