@@ -9,7 +9,7 @@
  * (a fresh snapshot, or a "N lines dropped" notice) instead of the old
  * events.
  */
-const MAX_QUEUED = 256 * 1024;
+const MAX_QUEUED = 64 * 1024;
 const enc = new TextEncoder();
 
 /** One event in the wire format: `event:` and one `data:` line (JSON never holds a raw newline). */
