@@ -137,3 +137,25 @@ test("huge headers are refused, and the daemon keeps answering", async () => {
   expect((await get("/live")).status).toBe(200);
   expect(await h.d.ok("command version")).toHaveLength(1);
 });
+
+test("/events: a snapshot first, a change pushed on a state change; a client that leaves is forgotten", async () => {
+  const metric = async () => Number(/^cfkd_http_event_streams (\d+)$/m.exec(await (await get("/metrics")).text())![1]);
+  const ac = new AbortController();
+  const r = await get("/events", { signal: ac.signal });
+  expect(r.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+  const reader = r.body!.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const until = async (what: string) => {
+    while (!text.includes(what)) text += dec.decode((await reader.read()).value);
+  };
+  await until("\n\n");
+  expect(text).toStartWith("event: snapshot\ndata: {");
+  expect(await metric()).toBe(1);
+  await h.d.ok("command start service idle");
+  await until('"name":"idle","state":"running"');
+  expect(text).toContain("event: change\n");
+  ac.abort();
+  await waitFor(async () => (await metric()) === 0, "the stream to be forgotten");
+  await h.d.ok("command stop service idle");
+});
