@@ -177,6 +177,8 @@ function select(name) {
   document.getElementById("outname").textContent = name;
   document.getElementById("out").hidden = false;
   tailSource = new EventSource("events/tail?svc=" + encodeURIComponent(name));
+  // each connection (and reconnection) starts with the recent lines again
+  tailSource.addEventListener("open", function () { lines.textContent = ""; });
   tailSource.addEventListener("lines", function (e) {
     var stick = lines.scrollTop + lines.clientHeight >= lines.scrollHeight - 4;
     JSON.parse(e.data).forEach(function (l) {

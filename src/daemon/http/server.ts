@@ -162,6 +162,8 @@ export class HttpFace {
     const route = Object.hasOwn(this.routes, url.pathname) ? this.routes[url.pathname] : undefined;
     if (!route) return bare(404);
     if (req.method !== "GET" && req.method !== "HEAD") return new Response(null, { status: 405, headers: { ...COMMON, allow: "GET, HEAD" } });
+    // HEAD of a stream: its headers, without opening it
+    if (req.method === "HEAD" && url.pathname.startsWith("/events")) return eventStream(null);
     return route(req, url, srv);
   }
 
@@ -211,6 +213,6 @@ function json(value: unknown, status = 200): Response {
   return new Response(JSON.stringify(value) + "\n", { status, headers: { ...COMMON, "content-type": JSON_TYPE } });
 }
 
-function eventStream(body: ReadableStream<Uint8Array>): Response {
+function eventStream(body: ReadableStream<Uint8Array> | null): Response {
   return new Response(body, { headers: { ...COMMON, "content-type": "text/event-stream; charset=utf-8", "x-accel-buffering": "no" } });
 }
