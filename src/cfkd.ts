@@ -127,6 +127,7 @@ async function main(): Promise<number> {
     return 1;
   }
   if (o.trap && !o.daemon) process.stderr.write("cfkd: -t/--trap only applies with -d; ignored\n");
+  if (o.httpOpenProbes && o.http === undefined) process.stderr.write("cfkd: --http-open-probes only applies with --http; ignored\n");
   // Signals are handled from before the socket accepts anyone: a TERM that
   // arrives during start-up stops the daemon as soon as it is up.
   const trap = detached !== null && o.trap === true;
