@@ -9,7 +9,7 @@
  * (a fresh snapshot, or a "N lines dropped" notice) instead of the old
  * events.
  */
-const MAX_QUEUED = 64 * 1024;
+const MAX_QUEUED = 16 * 1024;
 const enc = new TextEncoder();
 
 /** One event in the wire format: `event:` and one `data:` line (JSON never holds a raw newline). */
@@ -55,7 +55,9 @@ export class SseClient {
 
   /** The response body. `first` is sent at once. */
   body(first: string): ReadableStream<Uint8Array> {
-    this.send(first);
+    // the first event (a snapshot may be larger than the cap) is queued whole
+    this.queue.push(first);
+    this.bytes += first.length;
     return new ReadableStream<Uint8Array>(
       {
         pull: (c) => {
