@@ -170,10 +170,10 @@ async function main(): Promise<number> {
   }
   const log = daemon.log;
   // start-up's code pages go back now, each burst's once it is over (os/trim.ts):
-  // a burst is service state changes and console clients coming and going
+  // a burst is service state changes, console clients coming and going, HTTP requests
   const d = daemon;
   const activity = (fn: () => void) => {
-    const offs = [d.controller.changes.subscribe(fn), ...d.consoles.map((c) => c.onConnectionClosed(fn))];
+    const offs = [d.controller.changes.subscribe(fn), ...d.consoles.map((c) => c.onConnectionClosed(fn)), ...(d.http ? [d.http.onAnswered(fn)] : [])];
     return () => offs.forEach((off) => off());
   };
   trimAfterBursts(activity, () => trimCode(process.execPath), systemClock);

@@ -55,6 +55,7 @@ export class HttpFace {
   private readonly hub: EventHub;
   private readonly codes = new Map<number, number>();
   private failedAuth = { logged: 0, count: 0 };
+  private answeredListeners = new Set<() => void>();
   private readonly routes: Record<string, Route>;
 
   constructor(
@@ -145,9 +146,16 @@ export class HttpFace {
     this.server = null;
   }
 
+  /** Call `fn` after each request is answered (cfkd trims code pages after bursts of work); returns the off switch. */
+  onAnswered(fn: () => void): () => void {
+    this.answeredListeners.add(fn);
+    return () => this.answeredListeners.delete(fn);
+  }
+
   private answer(req: Request, srv: Server<undefined>): Response {
     const res = this.route(req, srv);
     this.codes.set(res.status, (this.codes.get(res.status) ?? 0) + 1);
+    for (const l of this.answeredListeners) l();
     return res;
   }
 
