@@ -29,6 +29,7 @@ import { statusRecords, type HttpWorld } from "./facts.ts";
 import { PAGE, PAGE_CSP } from "./page.ts";
 import { processTable, ownDescriptors } from "../os/procfs.ts";
 import type { DaemonLog } from "../logging/types.ts";
+import { DEFAULT_ADMISSION, RateLimitedLog } from "../admission.ts";
 
 export type HttpOptions = {
   address: Address;
@@ -41,8 +42,6 @@ export type HttpOptions = {
 
 const IDLE_SECS = 10;
 const MAX_BODY = 1024;
-/** wrong tokens: log the first, then a count at most this often */
-const AUTH_LOG_MS = 60_000;
 
 const COMMON = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -54,7 +53,8 @@ export class HttpFace {
   private readonly guard: Guard;
   private readonly hub: EventHub;
   private readonly codes = new Map<number, number>();
-  private failedAuth = { logged: 0, count: 0 };
+  /** refused tokens: the first logged at once, then a count per interval (issue 12's rule) */
+  private readonly strangers: RateLimitedLog;
   private answeredListeners = new Set<() => void>();
   private readonly routes: Record<string, Route>;
 
@@ -64,6 +64,7 @@ export class HttpFace {
   ) {
     this.guard = new Guard(o, () => this.port ?? 0);
     this.hub = new EventHub(world);
+    this.strangers = new RateLimitedLog(o.log, DEFAULT_ADMISSION.logIntervalMs);
     this.routes = {
       "/": () => new Response(PAGE, { headers: { ...COMMON, "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, "x-frame-options": "DENY", "referrer-policy": "no-referrer" } }),
       "/live": () => new Response("ok\n", { headers: { ...COMMON, "content-type": "text/plain; charset=utf-8" } }),
@@ -142,6 +143,7 @@ export class HttpFace {
   /** Stop listening and end every event stream. */
   close(): void {
     this.hub.closeAll();
+    this.strangers.close();
     void this.server?.stop(true);
     this.server = null;
   }
@@ -175,15 +177,8 @@ export class HttpFace {
     return route(req, url, srv);
   }
 
-  /** Log a refused token: the first at once, then at most one count per AUTH_LOG_MS. */
   private noteFailedAuth(peer: string): void {
-    const f = this.failedAuth;
-    f.count++;
-    const now = this.world.nowMs();
-    if (now - f.logged < AUTH_LOG_MS) return;
-    this.o.log.event("warn", f.count === 1 ? `HTTP request without a valid token from ${peer}` : `${f.count} HTTP requests without a valid token (last from ${peer})`);
-    f.logged = now;
-    f.count = 0;
+    this.strangers.note("failed", "warn", `HTTP request without a valid token from ${peer}`, (n, secs) => `${n} more HTTP requests without a valid token in the last ${secs}s`);
   }
 
   private metrics(): string {
