@@ -34,6 +34,8 @@ const program = new Command("cfkd")
   .option("--max-connections <n>", "most console connections at once", "1000")
   .option("--auth-timeout <secs>", "with a token: close a connection that has not authenticated within SECS", "10")
   .option("--max-unauthenticated <n>", "with a token: most connections not yet authenticated (a new one closes the oldest)", "64")
+  .option("--http <addr>", "serve probes, metrics and a status page over HTTP: host:port, [v6]:port, unix:/path (docs/http.md)")
+  .option("--http-open-probes", "with --http and a token: /live and /ready answer without the token")
   .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .option("--init", "PID-1 mode even when not PID 1: reap all orphans, --grace, exit code rule, --log-stdout (automatic as PID 1)")
@@ -55,6 +57,7 @@ Examples:
   cfkd -d -t                           background, deaf to HUP/INT/TERM (stop: cfkctl shutdown)
   cfkd --home /srv/cfk -c /srv/cfk/services.conf
   cfkd -a 127.0.0.1:7000               TCP console on loopback (cfkctl --address 127.0.0.1:7000 ...)
+  cfkd --http 127.0.0.1:9180           also a status page, /metrics, /live and /ready on loopback
 
 In the background (-d) cfkd has its own session, no terminal, its working
 directory is / (services without cwd= run there too) and its stdio are
@@ -101,6 +104,8 @@ async function main(): Promise<number> {
     grace: string;
     logStdout?: boolean;
     cgroups: string;
+    http?: string;
+    httpOpenProbes?: boolean;
   }>();
   if (o.man) {
     process.stdout.write(CFKD_MANUAL);
@@ -109,8 +114,9 @@ async function main(): Promise<number> {
   const home = resolve(o.home);
   const address = parseAddress(o.address ?? `unix:${join(home, "sock")}`);
   const readonlyAddress = o.readonlyAddress === undefined ? undefined : parseAddress(o.readonlyAddress);
+  const httpAddress = o.http === undefined ? undefined : parseAddress(o.http);
   const maxConnections = Number(o.maxConnections);
-  for (const a of [address, readonlyAddress]) {
+  for (const a of [address, readonlyAddress, httpAddress]) {
     if (a?.kind === "error") {
       process.stderr.write(usage(a.message));
       return 2;
@@ -145,6 +151,7 @@ async function main(): Promise<number> {
     return 1;
   }
   if (o.trap && !o.daemon) process.stderr.write("cfkd: -t/--trap only applies with -d; ignored\n");
+  if (o.httpOpenProbes && o.http === undefined) process.stderr.write("cfkd: --http-open-probes only applies with --http; ignored\n");
   // Signals are handled from before the socket accepts anyone: a TERM that
   // arrives during start-up stops the daemon as soon as it is up.
   const trap = detached !== null && o.trap === true;
@@ -172,6 +179,7 @@ async function main(): Promise<number> {
       authTokenFile: o.authTokenFile && resolve(o.authTokenFile),
       maxConnections,
       admission: { authDeadlineMs: authTimeout * 1000, maxUnauthenticated },
+      http: httpAddress && { address: httpAddress as Address, openProbes: o.httpOpenProbes === true },
       defaultCwd: detached ? "/" : undefined,
       subreaper: true,
       init: init ? { graceSecs: grace } : undefined,
@@ -192,10 +200,10 @@ async function main(): Promise<number> {
   }
   const log = daemon.log;
   // start-up's code pages go back now, each burst's once it is over (os/trim.ts):
-  // a burst is service state changes and console clients coming and going
+  // a burst is service state changes, console clients coming and going, HTTP requests
   const d = daemon;
   const activity = (fn: () => void) => {
-    const offs = [d.controller.changes.subscribe(fn), ...d.consoles.map((c) => c.onConnectionClosed(fn))];
+    const offs = [d.controller.changes.subscribe(fn), ...d.consoles.map((c) => c.onConnectionClosed(fn)), ...(d.http ? [d.http.onAnswered(fn)] : [])];
     return () => offs.forEach((off) => off());
   };
   trimAfterBursts(activity, () => trimCode(process.execPath), systemClock);

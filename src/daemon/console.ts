@@ -31,15 +31,14 @@ import type { Socket } from "bun";
 import { parseRequest } from "../protocol/request.ts";
 import { formatReply, formatBody, errorLine, type Follow } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
-import { formatAddress, type Address } from "../protocol/address.ts";
+import { type Address } from "../protocol/address.ts";
 import type { Reply } from "../protocol/framing.ts";
 import type { Request } from "../protocol/request.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { tokenMatches } from "./auth.ts";
 import { Admission, DEFAULT_ADMISSION, RateLimitedLog, type AdmissionRules } from "./admission.ts";
 import { Listener } from "./listener.ts";
-import { StartError } from "./os/home.ts";
-import { clearStaleSocket } from "./os/unixpath.ts";
+import { listenAt } from "./os/unixpath.ts";
 import { unlinkQuietly } from "./os/files.ts";
 
 export const MAX_REQUEST = 64 * 1024;
@@ -90,6 +89,8 @@ export class Console {
   private readonly gate: Admission<Socket<Conn>> | null;
   /** rate-limited log lines (strangers, descriptor exhaustion) */
   private readonly logs: RateLimitedLog;
+  /** requests answered since start (for metrics) */
+  requests = 0;
 
   constructor(private readonly opts: ConsoleOptions) {
     this.gate = opts.token === undefined ? null : new Admission({ ...DEFAULT_ADMISSION, ...opts.admission }, opts.log, "console");
@@ -109,16 +110,9 @@ export class Console {
    * answers, nor a file that is no socket; throws a StartError that says why not.
    */
   listen(): void {
-    const a = this.opts.address;
-    const problem = a.kind === "unix" ? clearStaleSocket(a.path) : null;
-    if (problem?.kind === "live") throw new StartError(`${formatAddress(a)} is in use by another process`);
-    if (problem?.kind === "unknown") throw new StartError(`cannot check ${formatAddress(a)}: ${problem.message}`);
-    if (problem) throw new StartError(problem.message);
-    try {
-      this.listener = Listener.open<Conn>(a, this.handlers(), this.logs, "console");
-    } catch (e) {
-      throw new StartError(`cannot listen on ${formatAddress(a)}: ${(e as Error).message}`);
-    }
+    listenAt(this.opts.address, () => {
+      this.listener = Listener.open<Conn>(this.opts.address, this.handlers(), this.logs, "console");
+    });
   }
 
   /** Unix socket file the console made, removed at shutdown (before the connections close). */
@@ -267,6 +261,7 @@ export class Console {
         this.write(s, formatReply(reply));
         return this.endWhenFlushed(s);
       }
+      this.requests++;
       if (reply.later) return this.awaitReply(s, reply.later);
       if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
       this.write(s, formatReply(reply));

@@ -23,6 +23,7 @@ import type { AdmissionRules } from "./admission.ts";
 import { VERSION } from "../version.ts";
 import { recover, StateWriter, stateFile, type Recovery } from "./survival.ts";
 import { ContainerDuties } from "./container.ts";
+import { HttpFace } from "./http/server.ts";
 
 export type DaemonOptions = {
   home: string;
@@ -52,11 +53,14 @@ export type DaemonOptions = {
   trees?: "auto" | "process-group";
   /** --log-stdout: every service line also on fd 1 as `name | line` */
   logStdout?: boolean;
+  /** --http ADDR: the HTTP face (docs/http.md); openProbes: --http-open-probes */
+  http?: { address: Address; openProbes: boolean };
 };
 
 export type Daemon = {
   controller: Controller;
   consoles: Console[];
+  http: HttpFace | null;
   log: DaemonLog;
   /** what a cfkd that died on this home left running, and what became of it */
   recovery: Recovery;
@@ -79,6 +83,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (a && !isLoopback(a) && token === undefined) {
       throw new StartError(`refusing to serve the console on ${formatAddress(a)}, which is not loopback, without --auth-token-file`);
     }
+  }
+  if (o.http && !isLoopback(o.http.address) && token === undefined) {
+    throw new StartError(`refusing to serve HTTP on ${formatAddress(o.http.address)}, which is not loopback, without --auth-token-file`);
   }
   prepareHome(home);
   const lock: Lock = acquireLock(home);
@@ -140,6 +147,20 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const state = new StateWriter(stateFile(home), controller, log);
   const consoles = [consoleFor(o.address, false)];
   if (o.readonlyAddress) consoles.push(consoleFor(o.readonlyAddress, true));
+  const http = o.http
+    ? new HttpFace(
+        {
+          services: () => controller.registry.list(),
+          changes: controller.registry.changes,
+          tail: log.tail,
+          consoleConnections: () => consoles.reduce((n, c) => n + c.connections, 0),
+          consoleRequests: () => consoles.reduce((n, c) => n + c.requests, 0),
+          version: VERSION,
+          nowMs: () => (o.clock ?? systemClock).nowMs(),
+        },
+        { ...o.http, token, log },
+      )
+    : null;
 
   const shutdown = (): Promise<void> => {
     shutdownPromise ??= (async () => {
@@ -154,6 +175,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       // Socket files and lock go before the connections close: a client that
       // waits for its connection to end (cfkctl shutdown) may start the next cfkd.
       for (const c of consoles) c.removeSocketFile();
+      http?.close();
+      http?.removeSocketFile();
       lock.release();
       log.event("info", "cfkd stopped");
       await running?.close(left());
@@ -169,11 +192,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   try {
     if (o.configFile) loadConfig(controller, o.configFile);
     for (const c of consoles) c.listen();
+    http?.listen();
   } catch (e) {
     for (const c of consoles) {
       if (c.listening) c.removeSocketFile();
       c.close();
     }
+    http?.close();
     controller.stopAll();
     sockets.unbindAll();
     duties.release();
@@ -186,11 +211,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   controller.changes.subscribe((c) => state.schedule(c.name));
   state.schedule();
   const where = consoles.map((c) => formatAddress(c.address) + (c.readonly ? " (read-only)" : "")).join(", ");
-  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}`);
+  const httpWhere = http ? `, HTTP on ${formatAddress(http.address.kind === "tcp" ? { ...http.address, port: http.port! } : http.address)}` : "";
+  log.event("info", `cfkd ${VERSION} started (pid ${process.pid}), console on ${where}${httpWhere}`);
   duties.announce(log, o.logStdout === true);
   return {
     controller,
     consoles,
+    http,
     log,
     recovery,
     reloadLog: () => running?.reload() ?? false,

@@ -21,7 +21,9 @@ export const MAX_LINES = 1000;
 const MAX_BYTES = 256 * 1024;
 
 type Entry = { seq: number; stream: Stream; batch: LineBatch };
-type Ring = { entries: Entry[]; lines: number; bytes: number };
+type Ring = { entries: Entry[]; lines: number; bytes: number; captured: Captured };
+/** lines, and their bytes (without the newlines), captured per stream since the service was declared */
+export type Captured = Record<Stream, { lines: number; bytes: number }>;
 /** a stream of lines that never ends by itself */
 type LineOut = Pick<FollowOutput, "congested" | "send">;
 type Follower = { match: (name: string) => boolean; out: LineOut; dropped: number };
@@ -34,7 +36,9 @@ export class Tail {
   /** Record a batch of a service's lines; pass it on to followers. */
   add(name: string, stream: Stream, batch: LineBatch): void {
     let r = this.rings.get(name);
-    if (!r) this.rings.set(name, (r = { entries: [], lines: 0, bytes: 0 }));
+    if (!r) this.rings.set(name, (r = { entries: [], lines: 0, bytes: 0, captured: { out: { lines: 0, bytes: 0 }, err: { lines: 0, bytes: 0 } } }));
+    r.captured[stream].lines += batch.count;
+    r.captured[stream].bytes += batch.bytes;
     r.entries.push({ seq: this.seq, stream, batch });
     this.seq += batch.count;
     r.lines += batch.count;
@@ -69,6 +73,11 @@ export class Tail {
     const f: Follower = { match, out, dropped: 0 };
     this.followers.add(f);
     return () => this.followers.delete(f);
+  }
+
+  /** What a service has written so far (for metrics); null before its first line. */
+  captured(name: string): Readonly<Captured> | null {
+    return this.rings.get(name)?.captured ?? null;
   }
 
   get followerCount(): number {

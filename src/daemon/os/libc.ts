@@ -56,6 +56,7 @@ const linux = {
   PR_SET_CHILD_SUBREAPER: 36,
   WNOHANG: 1,
   ECHILD: 10,
+  _SC_PAGESIZE: 30,
 };
 
 const darwin: typeof linux = {
@@ -94,6 +95,7 @@ const darwin: typeof linux = {
   PR_SET_CHILD_SUBREAPER: -1, // Linux only
   WNOHANG: 1,
   ECHILD: 10,
+  _SC_PAGESIZE: 29,
 };
 
 /** Platform constants. */
@@ -143,6 +145,7 @@ function open() {
     write: { args: [I32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     waitpid: { args: [I32, FFIType.ptr, I32], returns: I32 },
     ...(isMac ? {} : { prctl: { args: [I32, FFIType.u64, FFIType.u64, FFIType.u64, FFIType.u64], returns: I32 } }),
+    sysconf: { args: [I32], returns: FFIType.i64 },
   });
 }
 
@@ -175,6 +178,11 @@ function check(r: number, what: string): number | Failure {
 function fcntl(fd: number, cmd: number, arg: number): number {
   const f = libc().fcntl as unknown as (...a: number[]) => number;
   return appleArm ? f(fd, cmd, 0, 0, 0, 0, 0, 0, arg) : f(fd, cmd, arg);
+}
+
+/** The page size, the unit of /proc/PID/stat's resident set (4 KiB, or 16/64 KiB on some arm64). */
+export function pageBytes(): number {
+  return Number(libc().sysconf(C._SC_PAGESIZE));
 }
 
 /** setpriority(PRIO_PROCESS, pid, prio); returns an error text or null. */

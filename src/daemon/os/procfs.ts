@@ -7,7 +7,7 @@
  * `status -l`) is simply not offered.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { C } from "./libc.ts";
+import { C, pageBytes } from "./libc.ts";
 
 export type ProcStat = {
   /** state letter: R, S, D, Z (zombie), T, … */
@@ -20,6 +20,8 @@ export type ProcStat = {
   cpuSecs: number;
   /** start time after boot, in clock ticks: the process's identity with its pid */
   startTicks: string;
+  /** resident set, in pages */
+  rssPages: number;
 };
 
 /** /proc/PID/stat, parsed; null when the process is gone (or there is no /proc). */
@@ -41,6 +43,7 @@ export function procStat(pid: number): ProcStat | null {
     sid: Number(f[3]),
     cpuSecs: (Number(f[11]) + Number(f[12])) / C.USER_HZ,
     startTicks: f[19]!,
+    rssPages: Number(f[21]),
   };
 }
 
@@ -161,4 +164,61 @@ export function usageOf(pids: number[]): Usage | null {
     cpu += procStat(p)?.cpuSecs ?? 0;
   }
   return { processes: pids, rssKib: rss, cpuSecs: Math.round(cpu * 100) / 100 };
+}
+
+/** CPU seconds and resident bytes of a process group (or a lone process). */
+export type GroupUsage = { cpuSeconds: number; rssBytes: number; processes: number };
+
+let page: number | null = null;
+
+/**
+ * One pass over /proc for many services at once (the HTTP face's /metrics
+ * and page): `usageOf(pid)` is the usage of the group `pid` leads, else of
+ * the process alone — one read per process on the box, not one scan per
+ * service. A process that exits between the listing and its read is skipped.
+ */
+export function processTable(): { usageOf(pid: number): GroupUsage | null } {
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return { usageOf: () => null };
+  }
+  page ??= pageBytes();
+  const groups = new Map<number, { cpu: number; pages: number; n: number }>();
+  const single = new Map<number, ProcStat>();
+  for (const name of names) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(name);
+    const st = procStat(pid);
+    if (st === null || st.state === "Z") continue;
+    single.set(pid, st);
+    const g = groups.get(st.pgrp);
+    if (g) {
+      g.cpu += st.cpuSecs;
+      g.pages += st.rssPages;
+      g.n++;
+    } else groups.set(st.pgrp, { cpu: st.cpuSecs, pages: st.rssPages, n: 1 });
+  }
+  const bytes = page;
+  return {
+    usageOf(pid) {
+      const g = groups.get(pid);
+      if (g) return { cpuSeconds: g.cpu, rssBytes: g.pages * bytes, processes: g.n };
+      const st = single.get(pid);
+      return st ? { cpuSeconds: st.cpuSecs, rssBytes: st.rssPages * bytes, processes: 1 } : null;
+    },
+  };
+}
+
+/** Open descriptors of this process, and its limit; null where /proc is missing. */
+export function ownDescriptors(): { open: number; max: number | null } | null {
+  try {
+    const open = readdirSync("/proc/self/fd").length - 1; // the listing's own descriptor
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "latin1"));
+    return { open, max: m && m[1] !== "unlimited" ? Number(m[1]) : null };
+  } catch {
+    return null;
+  }
 }

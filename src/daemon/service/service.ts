@@ -74,7 +74,7 @@ export class Service {
   leaked = 0;
   /** times cfkd had to SIGKILL this service (a shutdown's exit code counts them) */
   kills = 0;
-  /** how the last process ended: exit code or signal (essential services pass it on) */
+  /** how the last process ended, kept across restarts (metrics; an essential service passes it on) */
   lastExit: { code: number | null; signal: number | null } | null = null;
 
   constructor(
@@ -399,7 +399,6 @@ export class Service {
 
   private spawn(): void {
     this.leaked = 0;
-    this.lastExit = null;
     const driver: Driver = this.proxy ?? this.direct;
     const kind = this.props.ready.kind;
     const r = this.proxy && (kind === "fd" || kind === "notify" || kind === "log") ? `ready=${kind} is not available to a service run by a proxy` : driver.start(this);
