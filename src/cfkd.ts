@@ -30,12 +30,13 @@ const program = new Command("cfkd")
   .option("-l, --log-config-file <file>", "logging configuration (default HOME/log.config)")
   .option("-c, --config <file>", "load this file of statements at start-up, before accepting clients")
   .option("--auth-token-file <file>", "TCP consoles require 'auth TOKEN' first; needed for a non-loopback address")
-  .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail")
+  .option("--readonly-address <addr>", "a second console that only answers status, desc, list, pids, version, proxystatus, tail, sockets, info, events")
   .option("--max-connections <n>", "most console connections at once", "1000")
   .option("--auth-timeout <secs>", "with a token: close a connection that has not authenticated within SECS", "10")
   .option("--max-unauthenticated <n>", "with a token: most connections not yet authenticated (a new one closes the oldest)", "64")
   .option("--http <addr>", "serve probes, metrics and a status page over HTTP: host:port, [v6]:port, unix:/path (docs/http.md)")
   .option("--http-open-probes", "with --http and a token: /live and /ready answer without the token")
+  .option("--on-change <cmd>", "run CMD (with /bin/sh) on each service state change, for services without on_change; the change is in CFK_EVENT_* variables")
   .option("-d, --daemon", "detach into the background: returns once the socket accepts connections, or fails with the reason")
   .option("-t, --trap", "with -d: ignore SIGHUP, SIGINT and SIGTERM (then only 'cfkctl shutdown' stops cfkd)")
   .option("--init", "PID-1 mode even when not PID 1: reap all orphans, --grace, exit code rule, --log-stdout (automatic as PID 1)")
@@ -106,6 +107,7 @@ async function main(): Promise<number> {
     cgroups: string;
     http?: string;
     httpOpenProbes?: boolean;
+    onChange?: string;
   }>();
   if (o.man) {
     process.stdout.write(CFKD_MANUAL);
@@ -185,6 +187,7 @@ async function main(): Promise<number> {
       init: init ? { graceSecs: grace } : undefined,
       trees: o.cgroups === "off" ? "process-group" : "auto",
       logStdout: o.logStdout === true || (init && o.logConfigFile === undefined),
+      onChange: o.onChange,
     });
   } catch (e) {
     if (e instanceof StartError) {

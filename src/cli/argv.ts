@@ -46,12 +46,12 @@ export function parseFast(argv: readonly string[]): Invocation | null {
       json = true;
     } else if (tok === "-y" || tok === "--yes") {
       // accepted for compatibility; nothing asks for confirmation
-    } else if (command === "tail" && (tok === "-n" || tok === "--lines")) {
+    } else if (takesTailOptions(command) && (tok === "-n" || tok === "--lines")) {
       const n = value === undefined ? undefined : parseLines(value);
       if (n === undefined) return null;
       lines = n;
       i++;
-    } else if (command === "tail" && (tok === "-f" || tok === "--follow")) {
+    } else if (takesTailOptions(command) && (tok === "-f" || tok === "--follow")) {
       follow = true;
     } else if (command === "status" && (tok === "-l" || tok === "--long")) {
       long = true;
@@ -73,6 +73,10 @@ export function parseFast(argv: readonly string[]): Invocation | null {
   if (long) inv.long = true;
   if (timeout !== undefined) inv.timeout = timeout;
   return inv;
+}
+
+function takesTailOptions(command: CommandName | undefined): boolean {
+  return command !== undefined && "tailOptions" in COMMANDS[command];
 }
 
 export function arityFits(arity: Arity, n: number): boolean {

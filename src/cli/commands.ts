@@ -13,6 +13,7 @@ import { statements } from "./load.ts";
 import { descText, json, needsClock, pidsText, proxyText, statusLong, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
 import { tail } from "./tail.ts";
+import { events } from "./events.ts";
 
 export type Context = {
   io: Io;
@@ -52,9 +53,28 @@ async function withConnection<T>(ctx: Context, fn: (c: Connection) => Promise<T>
   }
 }
 
-async function statuses(inv: Invocation, ctx: Context): Promise<{ list: StatusRecord[]; failed: boolean }> {
-  const { body, failed } = await withConnection(ctx, (c) => perSelector(c, ctx.io, "status", inv.args));
-  return { list: uniqueByName(body.map(statusFromWire)), failed };
+/**
+ * Status records. When `retries` and a service is in backoff or fatal, the
+ * [ext] `info` too, on the same connection, for when cfkd tries it again
+ * (`retry in 2.4 s`); a daemon without `info` (ControlFreak 1.0) gives none.
+ * Otherwise only what the original client sent.
+ */
+async function statuses(inv: Invocation, ctx: Context, retries = false): Promise<{ list: StatusRecord[]; failed: boolean; infos?: Map<string, InfoRecord> }> {
+  return withConnection(ctx, async (c) => {
+    const { body, failed } = await perSelector(c, ctx.io, "status", inv.args);
+    const list = uniqueByName(body.map(statusFromWire));
+    const retrying = new Set(list.filter((s) => s.state === "backoff" || s.state === "fatal").map((s) => s.name));
+    if (!retries || retrying.size === 0) return { list, failed };
+    const infos = new Map<string, InfoRecord>();
+    for (const sel of selectors(inv.args)) {
+      const r = await c.request(`command info ${sel}`);
+      for (const l of r.error === undefined ? r.body : []) {
+        const info = infoFromWire(l);
+        if (info !== null && retrying.has(info.name)) infos.set(info.name, info);
+      }
+    }
+    return { list, failed, infos };
+  });
 }
 
 /**
@@ -176,13 +196,13 @@ const handlers: Record<CommandName, Handler> = {
     const colour = inv.json ? null : quiet(ctx.io.colour());
     // The plain form sends what the original client sent, one request per
     // svcref (the reason is in the status line); -l asks for the [ext] info too.
-    const { list, infos, failed } = inv.long ? await statusesWithInfo(inv, ctx) : { ...(await statuses(inv, ctx)), infos: undefined };
+    const { list, infos, failed } = inv.long ? await statusesWithInfo(inv, ctx) : await statuses(inv, ctx, !inv.json);
     // --json keeps the eight wire fields; --json -l adds the info record's
-    if (inv.json) ctx.io.out(json(infos ? list.map((s) => ({ ...s, ...infos.get(s.name) })) : list));
+    if (inv.json) ctx.io.out(json(inv.long && infos ? list.map((s) => ({ ...s, ...infos.get(s.name) })) : list));
     else if (list.length > 0) {
       const clock = { nowMs: ctx.io.now(), offset: needsClock(list) ? await zone! : () => 0 };
       const c = await colour!;
-      ctx.io.out(infos ? list.map((s) => statusLong(s, infos.get(s.name) ?? null, clock, c)).join("\n") : statusText(list, clock, c));
+      ctx.io.out(inv.long && infos ? list.map((s) => statusLong(s, infos.get(s.name) ?? null, clock, c)).join("\n") : statusText(list, clock, c, infos));
     }
     return failed ? EXIT.daemon : EXIT.ok;
   },
@@ -267,6 +287,7 @@ const handlers: Record<CommandName, Handler> = {
     });
   },
   tail: (inv, ctx) => tail(inv, ctx),
+  events: (inv, ctx) => events(inv, ctx),
   save: async (inv, ctx) => {
     const r = await withConnection(ctx, (c) => c.request("command dump"));
     if (r.error !== undefined) throw daemonError(r.error);

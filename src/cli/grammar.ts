@@ -21,8 +21,10 @@ export type CommandSpec = {
   /** how the argument reads in help */
   readonly argName?: string;
   readonly summary: string;
-  /** takes `-n N` and `-f` (tail) */
+  /** takes `-n N` and `-f` (tail, events) */
   readonly tailOptions?: true;
+  /** what -n counts, in help */
+  readonly linesHelp?: string;
   /** takes `-l` (status: the long form) */
   readonly longOption?: true;
   /** takes `--wait` and `--timeout S` (start, restart, up) */
@@ -50,6 +52,12 @@ export const COMMANDS = {
   load: { arity: "one", argName: "file", summary: "send the statements of FILE (or - for stdin) to cfkd" },
   save: { arity: "opt1", argName: "file", summary: "write the statements that recreate every declaration to FILE (default: stdout), for cfkd -c or load" },
   tail: { arity: "refs", summary: "recent output of services; -f follows it live", tailOptions: true },
+  events: {
+    arity: "refs",
+    summary: "recent state changes of services; -f follows them live",
+    tailOptions: true,
+    linesHelp: "how many recent changes first (default 10; with -f, 0)",
+  },
   proxystatus: { arity: "none", summary: "state of proxies" },
   proxyup: { arity: "one", argName: "proxy", summary: "start a proxy" },
   proxydown: { arity: "one", argName: "proxy", summary: "stop a proxy and the services it runs" },
@@ -74,9 +82,9 @@ export type Invocation = {
   /** --basedir: what ${BASE} becomes in `load` */
   basedir?: string;
   json: boolean;
-  /** tail -n */
+  /** tail/events -n */
   lines?: number;
-  /** tail -f */
+  /** tail/events -f */
   follow: boolean;
   /** status -l */
   long?: boolean;

@@ -49,8 +49,9 @@ SERVICE REFERENCES
     NAME      one service
     @TAG      every service with that tag (see 'service NAME tags=a,b')
     all       every service
-  status, pids, desc and tail default to all; start, stop, restart, up, down
-  and destroy need at least one reference (write 'all' to mean everything).
+  status, pids, desc, tail and events default to all; start, stop, restart,
+  up, down and destroy need at least one reference (write 'all' to mean
+  everything).
 
 COMMANDS
   status [svcref...]     STATE NAME, and how long ago it last started or
@@ -67,7 +68,11 @@ COMMANDS
                          restarts (starts cfkd made on its own since the
                          service was declared), the last failure, cmd, tags,
                          proxy, and the memory and CPU of its processes.
-                         --json status -l adds these to the JSON records.
+                         --json status -l adds these to the JSON records,
+                         with the crash loop's consecutive_failures,
+                         next_attempt_at, attempt, max_attempts, last_exit.
+                         A service waiting to be tried again says when:
+                           backoff  web1                 retry in 2.4 s (attempt 3 of 8)
   start | stop | restart | up | down | destroy svcref...
                          Nothing on success; 'error: MESSAGE' and exit 1 when
                          cfkd refuses, or when start/restart/up could not
@@ -104,6 +109,10 @@ COMMANDS
                          The last N (default 10) lines the services wrote to
                          stdout/stderr, as 'name: line' ('name (stderr): line'
                          for stderr); -f keeps printing new ones until Ctrl-C.
+  events [svcref...] [-n N] [-f]
+                         State changes: 'TIME NAME FROM -> TO (pid N): REASON',
+                         the last N (default 10); -f prints every new one
+                         (after the last N, default 0) until Ctrl-C.
   proxystatus            State of proxies; proxyup P / proxydown P start or
                          stop one.
   version                cfkd's version (--version prints cfkctl's own).
@@ -112,9 +121,9 @@ COMMANDS
 
 JSON
   --json prints status, desc, pids, list, proxystatus as one JSON document
-  (tail: one JSON object per line). status gives, per service: name, state,
-  pid, start_time, stop_time (epoch seconds or null), proxy, fail_reason,
-  running_cmd.
+  (tail, events: one JSON object per line). status gives, per service: name,
+  state, pid, start_time, stop_time (epoch seconds or null), proxy,
+  fail_reason, running_cmd (with -l, more: see status -l).
 
 EXIT CODES
   0  success

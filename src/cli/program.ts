@@ -38,7 +38,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       if (n === undefined) throw new InvalidArgumentError("expected a number of seconds");
       return n;
     })
-    .option("--json", "print status, desc, pids, list, proxystatus and tail as JSON, for scripts")
+    .option("--json", "print status, desc, pids, list, proxystatus, tail and events as JSON, for scripts")
     .option("-m, --man", "print the full manual")
     .version(VERSION, "--version", "print cfkctl's own version (the daemon's: cfkctl version)")
     .helpOption("-h, --help", "print this help")
@@ -75,12 +75,13 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
         break;
     }
     if ("tailOptions" in spec) {
-      c.option("-n, --lines <n>", "how many recent lines per service (default 10)", (v: string) => {
+      const linesHelp = "linesHelp" in spec ? spec.linesHelp : "how many recent lines per service (default 10)";
+      c.option("-n, --lines <n>", linesHelp, (v: string) => {
         const n = parseLines(v);
         if (n === undefined) throw new InvalidArgumentError("expected a whole number of lines");
         return n;
       });
-      c.option("-f, --follow", "keep printing new lines until Ctrl-C");
+      c.option("-f, --follow", "keep printing new ones until Ctrl-C");
     }
     // the wait's limit is the global --timeout (none: as long as it takes)
     if ("waitOptions" in spec) c.option("--wait", "return once every service is running; exit 1 naming any that fails (--timeout: give up after SECS)");

@@ -5,6 +5,7 @@
  */
 import { byName, type DescRecord, type InfoRecord, type ProxyStatusRecord, type StatusRecord } from "../protocol/status.ts";
 import type { TailRecord } from "../protocol/tail.ts";
+import type { EventRecord } from "../protocol/events.ts";
 import type { UtcOffset } from "./localtime.ts";
 import { localDate, relativeTime } from "./time.ts";
 
@@ -43,10 +44,18 @@ const FAILED = new Set(["fail", "fatal", "backoff"]);
  * `%-8s %-20s %15s (%s)`, or `%-8s %-30s` without a time — the original's
  * columns, which scripts cut on — then, after two spaces, what the original
  * hid: why it failed (fail, fatal, backoff) and how often cfkd restarted it.
+ * A service waiting for cfkd's next attempt says when instead of the time:
+ * `backoff  web1                 retry in 2.4 s (attempt 3 of 8)`.
  */
 export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when = whenText, info?: InfoRecord | null): string {
   const t = lastEvent(s);
-  const head = t === null ? `${state(s.state, 8, colour)} ${s.name.padEnd(30)}` : `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${when(t, clock)}`;
+  const retry = info ? retryText(info, clock.nowMs) : null;
+  const head =
+    retry !== null
+      ? `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${retry}`
+      : t === null
+        ? `${state(s.state, 8, colour)} ${s.name.padEnd(30)}`
+        : `${state(s.state, 8, colour)} ${s.name.padEnd(20)} ${when(t, clock)}`;
   const extra = statusExtra(s, info);
   return extra === "" ? head : `${head}  ${extra}`;
 }
@@ -79,7 +88,25 @@ export function duration(secs: number): string {
 }
 
 /** Keys of an info record that the long form shows in its own words. */
-const SHOWN = new Set(["name", "restarts", "uptime", "adopted", "cmd", "tags", "processes", "rss_kib", "cpu_secs", "last_failure", "last_failure_at"]);
+const SHOWN = new Set([
+  "name",
+  "restarts",
+  "uptime",
+  "adopted",
+  "cmd",
+  "tags",
+  "processes",
+  "rss_kib",
+  "cpu_secs",
+  "last_failure",
+  "last_failure_at",
+  // the crash loop: the retry is on the first line, the rest below
+  "consecutive_failures",
+  "next_attempt_at",
+  "attempt",
+  "max_attempts",
+  "last_exit",
+]);
 
 /**
  * `status -l`: the short line, then indented facts: pid, uptime, restarts,
@@ -93,11 +120,17 @@ export function statusLong(s: StatusRecord, info: InfoRecord | null, clock: Cloc
   if (s.pid !== null) head.push(`pid ${s.pid}`);
   if (info?.uptime !== null && info?.uptime !== undefined) head.push(`up ${duration(info.uptime)}`);
   if (info) head.push(`restarts ${info.restarts}`);
+  if (info?.consecutive_failures) head.push(`${info.consecutive_failures} failure${info.consecutive_failures === 1 ? "" : "s"} in a row`);
   if (info?.adopted) head.push("adopted after a crash of cfkd");
   if (head.length > 0) lines.push(pad + head.join(", "));
   if (s.fail_reason !== "") lines.push(`${pad}why: ${s.fail_reason}`);
   else if (info?.last_failure !== undefined && info.last_failure_at !== undefined) {
     lines.push(`${pad}last failure: ${info.last_failure}, ${duration(clock.nowMs / 1000 - info.last_failure_at)} ago`);
+  }
+  const exit = info?.last_exit;
+  if (exit) {
+    const how = exit.signal !== null ? `signal ${exit.signal}` : exit.code !== null ? `exit ${exit.code}` : "exit status unknown";
+    lines.push(`${pad}last exit: ${how}, ${duration(clock.nowMs / 1000 - exit.at)} ago`);
   }
   const cmd = s.running_cmd || info?.cmd || "";
   if (cmd !== "") lines.push(`${pad}cmd: ${cmd}`);
@@ -117,6 +150,14 @@ export function statusLong(s: StatusRecord, info: InfoRecord | null, clock: Cloc
 /** `%15s (%s)`: how long ago, and the local date. */
 function whenText(t: number, clock: Clock): string {
   return `${relativeTime(t, clock.nowMs, clock.offset).padStart(15)} (${localDate(t, clock.offset)})`;
+}
+
+/** `retry in 2.4 s (attempt 3 of 8)`, or null when no attempt is pending (or cfkd does not say). */
+export function retryText(info: InfoRecord, nowMs: number): string | null {
+  if (info.next_attempt_at === null || info.next_attempt_at === undefined) return null;
+  const secs = Math.max(0, info.next_attempt_at * 1000 - nowMs) / 1000;
+  const of = info.max_attempts === null || info.max_attempts === undefined ? "" : ` of ${info.max_attempts}`;
+  return `retry in ${secs.toFixed(1)} s` + (info.attempt === null || info.attempt === undefined ? "" : ` (attempt ${info.attempt}${of})`);
 }
 
 /** Now, and the local zone. */
@@ -171,6 +212,17 @@ export { tailFromWire } from "../protocol/tail.ts";
 /** `name: text`, or `name (stderr): text`: the human form of a tail record. */
 export function tailLine(t: TailRecord): string {
   return t.stream === "err" ? `${t.name} (stderr): ${t.line}` : `${t.name}: ${t.line}`;
+}
+
+/** `2026-12-02T13:37:19.123Z web1 running -> fail (pid 42): Exited with error 1` */
+export function eventText(e: EventRecord): string {
+  const pid = e.pid === null ? "" : ` (pid ${e.pid})`;
+  return `${new Date(e.at).toISOString()} ${e.name} ${e.from} -> ${e.to}${pid}${e.reason ? `: ${e.reason}` : ""}`;
+}
+
+/** One JSON line per event (`events --json`); `at` as on the wire. */
+export function eventJson(e: EventRecord): string {
+  return JSON.stringify({ at: new Date(e.at).toISOString(), name: e.name, from: e.from, to: e.to, pid: e.pid, reason: e.reason });
 }
 
 export function json(value: unknown): string {

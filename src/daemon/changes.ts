@@ -1,5 +1,7 @@
 /**
- * The stream of service state changes: one record per transition, handed to
+ * The stream of service state changes: one record per transition (the
+ * intermediate states of one step included: a crash that respawns is
+ * running → fail, then fail → starting), handed to
  * every subscriber synchronously, in order. Readiness waits (`cfkctl wait`),
  * `command events`, hooks and the HTTP page's event stream all listen here
  * instead of polling `status`. A subscriber must not throw and must not block:
@@ -13,6 +15,7 @@ export type Change = {
   name: string;
   from: State;
   to: State;
+  /** the process the change is about: for a change to a down state, the one that ended */
   pid: number | null;
   /** the fail reason when `to` is fail/fatal/backoff, else "" */
   reason: string;

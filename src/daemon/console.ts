@@ -263,7 +263,7 @@ export class Console {
       }
       this.requests++;
       if (reply.later) return this.awaitReply(s, reply.later);
-      if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow);
+      if (reply.follow && reply.error === undefined) return this.follow(s, reply.body, reply.follow, reply.followHigh ?? FOLLOW_HIGH);
       this.write(s, formatReply(reply));
     }
     if (c.outBytes >= OUT_HIGH && !c.stuck) {
@@ -317,14 +317,14 @@ export class Console {
   }
 
   /** Send the body, then stream until the client goes away. */
-  private follow(s: Socket<Conn>, body: string[], follow: Follow): void {
+  private follow(s: Socket<Conn>, body: string[], follow: Follow, high: number): void {
     const c = s.data;
     c.input = Buffer.alloc(0);
     this.write(s, formatBody(body));
     let ended = false;
     const stop = follow({
       get congested() {
-        return c.closed || c.closing || c.outBytes >= FOLLOW_HIGH;
+        return c.closed || c.closing || c.outBytes >= high;
       },
       send: (lines) => this.write(s, formatBody(lines)),
       end: (error) => {

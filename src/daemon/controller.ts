@@ -9,12 +9,13 @@ import { msg } from "../protocol/messages.ts";
 import { descToWire, infoToWire, proxyStatusToWire } from "../protocol/status.ts";
 import { setProp } from "./service/props.ts";
 import type { Service } from "./service/service.ts";
-import { alreadyThere } from "./service/machine.ts";
 import type { Proxy } from "./proxy/proxy.ts";
 import { defaultProxyProps, setProxyProp } from "./proxy/props.ts";
 import type { Sockets } from "./sockets.ts";
 import { tailCommand } from "./tailCommand.ts";
 import type { Changes } from "./changes.ts";
+import { EventLog } from "./events.ts";
+import { eventsCommand } from "./eventsCommand.ts";
 import { setResultMessage } from "./props-table.ts";
 import { Registry, type RegistryWorld } from "./registry.ts";
 import { dumpStatements } from "./dump.ts";
@@ -35,7 +36,7 @@ export type ControllerWorld = RegistryWorld & {
 export type Session = { readonly readonly: boolean; readonly mayDefer?: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "wait"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "events", "wait"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -51,9 +52,12 @@ const done = (error: string | null): Reply => (error === null ? ok() : fail(erro
 export class Controller {
   /** services, proxies, sockets, waits and shutdown */
   readonly registry: Registry;
+  /** the recent changes and their followers (`command events`) */
+  readonly events: EventLog;
 
   constructor(private readonly world: ControllerWorld) {
     this.registry = new Registry(world);
+    this.events = new EventLog(this.registry.changes);
   }
 
   /** every service state change, for whoever listens (changes.ts) */
@@ -223,7 +227,7 @@ export class Controller {
       }
       let r: string | null;
       if (verb === "up" || verb === "down") {
-        if (alreadyThere(verb, svc.state)) return;
+        if (svc.alreadyThere(verb)) return;
         r = svc.dispatch({ kind: verb === "up" ? "start" : "stop" });
       } else {
         r = svc.dispatch({ kind: verb });
@@ -286,6 +290,7 @@ export class Controller {
     unbind: (a) => this.socketCommand("unbind", a),
     sockets: (a) => this.socketList(a),
     tail: (a) => tailCommand(a, (sel) => this.matcher(sel), this.world.log.tail),
+    events: (a) => eventsCommand(a, (sel) => this.matcher(sel), this.events),
     shutdown: () => {
       if (!this.registry.shuttingDown) {
         this.registry.shuttingDown = true;

@@ -13,6 +13,7 @@ import { osSignals, type Signals } from "./os/signals.ts";
 import { prepareLaunch, prepareProxyLaunch, refindingPrograms } from "./launch.ts";
 import { loadConfig } from "./config.ts";
 import { Sockets } from "./sockets.ts";
+import { Hooks } from "./hooks.ts";
 import { NotifyHub } from "./ready/notify.ts";
 import type { DaemonLog } from "./logging/types.ts";
 import { openDaemonLog, LogConfigError, type RunningLog } from "./logging/daemonLog.ts";
@@ -55,6 +56,8 @@ export type DaemonOptions = {
   logStdout?: boolean;
   /** --http ADDR: the HTTP face (docs/http.md); openProbes: --http-open-probes */
   http?: { address: Address; openProbes: boolean };
+  /** --on-change: the hook of every service without its own on_change (docs/events.md) */
+  onChange?: string;
 };
 
 export type Daemon = {
@@ -128,6 +131,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     sockets,
     notify: new NotifyHub(join(home, "notify")),
   });
+  const hooks = new Hooks(controller.changes, {
+    spawner: o.spawner ?? bunSpawner,
+    signals: o.signals ?? osSignals,
+    clock: o.clock ?? systemClock,
+    log,
+    env: baseEnv,
+    cwd: launchCtx.defaultCwd,
+    daemonHook: o.onChange ?? null,
+    service: (name) => {
+      const p = controller.registry.service(name)?.props;
+      return p ? { cmd: p.on_change, timeoutMs: p.on_change_timeout_secs * 1000 } : null;
+    },
+  });
   const consoleFor = (address: Address, readonly: boolean) =>
     new Console({
       address,
@@ -169,6 +185,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       const deadline = Date.now() + duties.shutdownBudgetMs(controller);
       const left = () => Math.max(0, deadline - Date.now());
       await duties.shutdown(controller, log);
+      await hooks.finish();
       state.close(); // a clean end: nothing left for the next cfkd to find
       // the services' last lines are written before anyone may start the next cfkd
       await log.flush(left());

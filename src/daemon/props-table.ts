@@ -5,14 +5,19 @@
  */
 import { msg } from "../protocol/messages.ts";
 
-/** `message`: what is wrong with the value, for properties that say (the original's just say "invalid value"). */
-export type SetResult = { ok: true } | { ok: false; error: "property" | "value"; message?: string };
+/**
+ * `expected`: what the property accepts, for properties whose refusal names
+ * them; `message`: what is wrong with the value, for properties whose
+ * setter says (the original's just say "invalid value").
+ */
+export type SetResult = { ok: true } | { ok: false; error: "property" | "value"; expected?: { value: string; what: string }; message?: string };
 
 /** The wire's words for a failed set (SPEC §3.1), or null when it worked. */
 export function setResultMessage(r: SetResult, prop: string): string | null {
   if (r.ok) return null;
   if (r.error === "property") return msg.invalidProperty(prop);
-  return r.message === undefined ? msg.invalidValue() : `${msg.invalidValue()}: ${r.message}`;
+  if (r.message !== undefined) return `${msg.invalidValue()}: ${r.message}`;
+  return r.expected ? msg.invalidValueFor(prop, r.expected.value, r.expected.what) : msg.invalidValue();
 }
 
 /** Parse `v` into `p`; false (or what is wrong, as a sentence) when the value is invalid (p left unchanged). */
@@ -39,6 +44,7 @@ export function applyProp<P extends object>(
   prop: string,
   value: string | null,
   field: (prop: string) => string = (x) => x,
+  expected: Record<string, string> = {},
 ): SetResult {
   const set = Object.hasOwn(setters, prop) ? setters[prop] : undefined;
   if (!set) return { ok: false, error: "property" };
@@ -49,5 +55,7 @@ export function applyProp<P extends object>(
   }
   const r = set(p, value);
   if (r === true) return { ok: true };
-  return typeof r === "string" ? { ok: false, error: "value", message: r } : { ok: false, error: "value" };
+  if (typeof r === "string") return { ok: false, error: "value", message: r };
+  const what = Object.hasOwn(expected, prop) ? expected[prop] : undefined;
+  return what === undefined ? { ok: false, error: "value" } : { ok: false, error: "value", expected: { value, what } };
 }

@@ -4,9 +4,9 @@
  * shutdown sequence. The statement dispatcher (controller.ts) asks it; it
  * parses nothing and replies to nobody.
  */
-import { byName, type ServiceState } from "../protocol/status.ts";
+import { byName } from "../protocol/status.ts";
 import { defaultProps } from "./service/props.ts";
-import { Service, type ServiceWorld } from "./service/service.ts";
+import { Service, type ServiceWorld, type StateChange } from "./service/service.ts";
 import { Proxy } from "./proxy/proxy.ts";
 import type { ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
@@ -183,7 +183,7 @@ export class Registry {
       ...this.world,
       onDown: (s) => this.onDown(s),
       onForget: (s) => this.forget(s),
-      onChange: (s, from) => this.onChange(s, from),
+      onChange: (s, c) => this.onChange(s, c),
       waitingFor: (s) => this.deps.waitingFor(s),
     });
     this.services.set(name, svc);
@@ -191,11 +191,10 @@ export class Registry {
     return svc;
   }
 
-  private onChange(svc: Service, from: ServiceState): void {
+  private onChange(svc: Service, c: StateChange): void {
     this.deps.changed(svc);
     if (this.changes.size === 0) return;
-    const st = svc.status();
-    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, from, to: svc.state, pid: st.pid, reason: st.fail_reason });
+    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, ...c });
   }
 
   private onDown(svc: Service): void {

@@ -13,19 +13,20 @@ import type { Tail } from "./logging/tail.ts";
 
 export const DEFAULT_TAIL_LINES = 10;
 
-export type TailArgs = { selector: string[]; lines: number; follow: boolean };
+/** `lines` undefined: no `-n` given. */
+export type TailArgs = { selector: string[]; lines: number | undefined; follow: boolean };
 
-/** Split options from selector words; a string is the error. */
-export function parseTailArgs(args: string[]): TailArgs | string {
-  const out: TailArgs = { selector: [], lines: DEFAULT_TAIL_LINES, follow: false };
+/** Split options from selector words; a string is the error (`usage`). */
+export function parseTailArgs(args: string[], usage: string = msg.tailUsage()): TailArgs | string {
+  const out: TailArgs = { selector: [], lines: undefined, follow: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "-f") out.follow = true;
     else if (a === "-n" || /^-n\d+$/.test(a)) {
       const v = a === "-n" ? args[++i] : a.slice(2);
-      if (v === undefined || !/^\d+$/.test(v)) return msg.tailUsage();
+      if (v === undefined || !/^\d+$/.test(v)) return usage;
       out.lines = Number(v);
-    } else if (a.startsWith("-")) return msg.tailUsage();
+    } else if (a.startsWith("-")) return usage;
     else out.selector.push(a);
   }
   return out;
@@ -43,19 +44,25 @@ export function selectorGroups(words: string[]): string[][] {
   return out;
 }
 
-type Matcher = (name: string) => boolean;
+export type Matcher = (name: string) => boolean;
+
+/** Selector words (none: all) as one test on names, or the first selector's error. */
+export function matchAny(words: string[], match: (selector: string[]) => Matcher | string): Matcher | string {
+  const tests: Matcher[] = [];
+  for (const group of words.length ? selectorGroups(words) : [[]]) {
+    const m = match(group);
+    if (typeof m === "string") return m;
+    tests.push(m);
+  }
+  return tests.length === 1 ? tests[0]! : (name) => tests.some((f) => f(name));
+}
 
 /** `match`: one selector as a test on service names, or the selector's error. */
 export function tailCommand(args: string[], match: (selector: string[]) => Matcher | string, tail: Tail): Reply {
   const t = parseTailArgs(args);
   if (typeof t === "string") return { body: [], error: t };
-  const tests: Matcher[] = [];
-  for (const group of t.selector.length ? selectorGroups(t.selector) : [[]]) {
-    const m = match(group);
-    if (typeof m === "string") return { body: [], error: m };
-    tests.push(m);
-  }
-  const m: Matcher = tests.length === 1 ? tests[0]! : (name) => tests.some((f) => f(name));
-  const body = tail.recent(m, t.lines);
+  const m = matchAny(t.selector, match);
+  if (typeof m === "string") return { body: [], error: m };
+  const body = tail.recent(m, t.lines ?? DEFAULT_TAIL_LINES);
   return t.follow ? { body, follow: (out) => tail.follow(m, out) } : { body };
 }

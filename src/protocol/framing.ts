@@ -13,7 +13,14 @@ const HAS_NEWLINE = /[\r\n]/;
  * the daemon has not finished the request; the real reply is what it
  * resolves to (the console answers nothing more on that connection until then).
  */
-export type Reply = { body: string[]; error?: string; follow?: Follow; later?: Promise<Reply> };
+export type Reply = {
+  body: string[];
+  error?: string;
+  follow?: Follow;
+  later?: Promise<Reply>;
+  /** bytes that may wait for a streaming reply's client before it is `congested` (default: the console's) */
+  followHigh?: number;
+};
 
 /**
  * A reply that stays open (`tail -f`, `wait`): the console sends the body,

@@ -11,6 +11,8 @@ export const msg = {
   invalidName: (kind: string) => `${kind} name is invalid`, // original
   invalidProperty: (prop: string) => `invalid property '${prop}'`, // original
   invalidValue: () => "invalid value", // original
+  /** a property the original did not have: say which, and what it takes */
+  invalidValueFor: (prop: string, value: string, expected: string) => `${prop}: invalid value '${value}' (expected ${expected})`,
   emptyCommand: () => "empty command", // original
   serviceSelectorArity: () => "service selector takes exactly 1 argument: name", // original
   tagSelectorArity: () => "tag selector takes exactly 1 argument: tag",
@@ -39,4 +41,5 @@ export const msg = {
   /** a service's fail_reason when its proxy went away */
   proxyStopped: () => "proxy stopped", // original
   tailUsage: () => "usage: tail [service NAME | tag TAG | all]... [-n LINES] [-f]",
+  eventsUsage: () => "usage: events [service NAME | tag TAG | all]... [-n EVENTS] [-f]",
 } as const;

@@ -151,6 +151,15 @@ export type InfoRecord = {
   last_failure_at?: number;
   /** set when cfkd found the process alive after a crash of its predecessor (docs/crash-survival.md) */
   adopted?: boolean;
+  /** failures in a row since the last stable run or operator start (docs/daemon.md "Crash loops") */
+  consecutive_failures?: number;
+  /** when cfkd will try again on its own (backoff, fatal with fatal_retry_secs), epoch secs with ms; else null */
+  next_attempt_at?: number | null;
+  /** which attempt that will be, and of how many (null: no limit) */
+  attempt?: number | null;
+  max_attempts?: number | null;
+  /** how the last process ended: exit code or signal, and when (epoch secs with ms) */
+  last_exit?: { code: number | null; signal: number | null; at: number } | null;
   /** with -l: the declared command, tags, and what the service's processes use */
   cmd?: string;
   tags?: string[];

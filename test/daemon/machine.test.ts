@@ -3,7 +3,7 @@
  * then the sequences that matter (respawn, backoff → fatal, restart).
  */
 import { describe, expect, test } from "bun:test";
-import { step, initialMachine, type Config, type Event, type Machine, type Effect } from "../../src/daemon/service/machine.ts";
+import { step, initialMachine, type Config, type Event, type Machine, type Effect, type Step } from "../../src/daemon/service/machine.ts";
 import type { ServiceState } from "../../src/protocol/status.ts";
 
 const cfg: Config = {
@@ -16,8 +16,13 @@ const cfg: Config = {
   maxRetries: 3,
   stopSignal: 15,
   blocked: null,
+  respawnDelayMaxMs: 300_000,
+  stableMs: 60_000,
+  maxRestarts: 5,
+  restartWindowMs: 60_000,
+  fatalRetryMs: 0,
 };
-const world = { now: 1000, random: () => 0 };
+const world = { now: 1000, nowMs: 1_000_000, random: () => 0 };
 
 function inState(state: ServiceState, extra: Partial<Machine> = {}): Machine {
   const pid = state === "starting" || state === "running" || state === "stopping" ? 42 : null;
@@ -38,6 +43,7 @@ const E = {
   startwait: { kind: "timer", timer: "startwait" },
   stopwait: { kind: "timer", timer: "stopwait" },
   backoff: { kind: "timer", timer: "backoff" },
+  stable: { kind: "timer", timer: "stable" },
   lost: { kind: "lost", reason: "proxy stopped", alive: true },
   resume: { kind: "resume" },
   destroy: { kind: "destroy" },
@@ -55,7 +61,7 @@ const table: Row[] = [
   ["starting", "start", "starting", ["refused"]],
   ["starting", "stop", "stopping", ["cancel:startwait", "arm:stopwait", "signal"]],
   ["starting", "spawned", "starting", []],
-  ["starting", "startwait", "running", []],
+  ["starting", "startwait", "running", ["arm:stable"]],
   ["starting", "exit0", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
   ["starting", "term", "stopped", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down"]],
   ["starting", "exit3", "backoff", ["cancel:startwait", "cancel:stopwait", "reapGroup", "down", "arm:backoff"]],
@@ -80,6 +86,10 @@ const table: Row[] = [
   ["backoff", "start", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
   ["backoff", "restart", "starting", ["cancel:backoff", "arm:startwait", "spawn"]],
   ["backoff", "exit3", "backoff", []],
+  ["backoff", "stable", "backoff", []],
+  ["running", "stable", "running", []],
+  ["starting", "stable", "starting", []],
+  ["fatal", "backoff", "fatal", []], // no fatal_retry_secs: nothing pending
   // a proxy that goes away: fail, and its orphan is killed; no respawn now
   ["starting", "lost", "fail", ["cancel:startwait", "cancel:stopwait", "killOrphan", "down"]],
   ["running", "lost", "fail", ["cancel:startwait", "cancel:stopwait", "killOrphan", "down"]],
@@ -131,7 +141,7 @@ describe("sequences", () => {
     const delays: number[] = [];
     let m = inState("starting");
     for (let n = 1; n < cfg.maxRetries; n++) {
-      const s = step(m, E.exit3, cfg, { now: 1, random: () => 0.999 });
+      const s = step(m, E.exit3, cfg, { now: 1, nowMs: 1000, random: () => 0.999 });
       expect(s.machine.state).toBe("backoff");
       const arm = s.effects.find((e) => e.kind === "arm") as { ms: number };
       delays.push(arm.ms);
@@ -201,9 +211,9 @@ describe("sequences", () => {
   });
 
   test("times: start records start_time and clears stop_time; stop the reverse", () => {
-    const a = step({ ...initialMachine, stopTime: 5 }, E.start, cfg, { now: 100, random: () => 0 }).machine;
+    const a = step({ ...initialMachine, stopTime: 5 }, E.start, cfg, { now: 100, nowMs: 100_000, random: () => 0 }).machine;
     expect([a.startTime, a.stopTime]).toEqual([100, null]);
-    const b = step({ ...a, pid: 1, state: "running" }, E.stop, cfg, { now: 200, random: () => 0 }).machine;
+    const b = step({ ...a, pid: 1, state: "running" }, E.stop, cfg, { now: 200, nowMs: 200_000, random: () => 0 }).machine;
     expect([b.startTime, b.stopTime]).toEqual([null, 200]);
   });
 });
@@ -369,5 +379,120 @@ describe("adoption after a crash of cfkd (issue 13)", () => {
     const failed = step(inState("running"), { kind: "vanished", pid: 42 }, cfg, world);
     expect(failed.machine).toMatchObject({ state: "starting", restarts: 1, lastFailure: { reason: "Exit status unknown" } });
     expect(step(inState("running"), { kind: "vanished", pid: 41 }, cfg, world).effects).toEqual([]); // another pid: stale
+  });
+});
+
+describe("crash loops (docs/daemon.md)", () => {
+  /** A run of `ms` milliseconds that ends in exit 1, from `starting` at `t`: returns the step of the exit. */
+  function runThenCrash(m: Machine, c: Config, t: number, ms: number, random = () => 0): Step {
+    const w = (at: number) => ({ now: Math.floor(at / 1000), nowMs: at, random });
+    let x = step(m, { kind: "spawned", pid: 42 }, c, w(t)).machine;
+    x = step(x, E.startwait, c, w(t + c.startwaitMs)).machine;
+    expect(x.state).toBe("running");
+    return step(x, E.exit3, c, w(t + c.startwaitMs + ms));
+  }
+  const started = (c: Config) => step(initialMachine, E.start, c, world).machine;
+  const armed = (s: Step, timer: string) => (s.effects.find((e) => e.kind === "arm" && e.timer === timer) as { ms: number } | undefined)?.ms;
+
+  test("the first crash after running restarts at once (the original's rule)", () => {
+    const s = runThenCrash(started(cfg), cfg, 1_000_000, 50);
+    expect(s.machine.state).toBe("starting");
+    expect(kinds(s.effects)).toContain("spawn");
+    expect([s.machine.failures, s.machine.recentRestarts.length, s.machine.restarts]).toEqual([1, 1, 1]);
+    expect(s.machine.lastExit).toEqual({ code: 3, signal: null, at: 1_001_050 });
+  });
+
+  test("crashes of runs that were not stable back off, then fatal with 'N restarts in M s'", () => {
+    let m = started(cfg);
+    let t = 1_000_000;
+    const states: string[] = [];
+    const delays: (number | undefined)[] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = runThenCrash(m, cfg, t, 50);
+      states.push(s.machine.state);
+      delays.push(armed(s, "backoff"));
+      t += cfg.startwaitMs + 50;
+      if (s.machine.state === "backoff") {
+        expect(s.machine.retryAt).toBe(t + armed(s, "backoff")!);
+        expect([s.machine.attempt, s.machine.attemptOf]).toEqual([s.machine.recentRestarts.length, cfg.maxRestarts]);
+        t = s.machine.retryAt!;
+        m = step(s.machine, E.backoff, cfg, { now: 0, nowMs: t, random: () => 0 }).machine;
+      } else m = s.machine;
+    }
+    expect(states).toEqual(["starting", "backoff", "backoff", "backoff", "backoff", "fatal"]);
+    expect(delays).toEqual([undefined, 300, 300, 300, 300, undefined]); // random 0: k = 1
+    expect(m.failReason).toMatch(/^5 restarts in \d+(\.\d)? s$/);
+    expect(m.retryAt).toBeNull();
+    expect(m.failures).toBe(6);
+  });
+
+  test("the delay grows with the failures in a row, capped by respawn_delay_max", () => {
+    const c = { ...cfg, maxRestarts: 0, respawnDelayMaxMs: 2000 };
+    const s = runThenCrash({ ...started(c), failures: 3 }, c, 1_000_000, 50, () => 0.999);
+    expect(armed(s, "backoff")).toBe(1500); // the 4th failure in a row: n = 3, k = 2n − 1 = 5 at most
+    const big = runThenCrash({ ...started(c), failures: 40 }, c, 1_000_000, 50, () => 0.999);
+    expect(armed(big, "backoff")).toBe(2000);
+    // unbounded (max_restarts=0): never fatal; the attempt is the failure in a row, with no "of"
+    expect([big.machine.state, big.machine.attempt, big.machine.attemptOf]).toEqual(["backoff", 41, 0]);
+  });
+
+  test("a run that lasted stable_secs resets the counters: its crash is attempt 1 again", () => {
+    const m = { ...started(cfg), failures: 4, recentRestarts: [999_000, 999_500] };
+    let x = step(m, { kind: "spawned", pid: 42 }, cfg, world).machine;
+    const r = step(x, E.startwait, cfg, world);
+    expect(armed(r, "stable")).toBe(cfg.stableMs);
+    x = step(r.machine, E.stable, cfg, world).machine;
+    expect([x.failures, x.recentRestarts.length]).toEqual([0, 0]);
+    const s = step(x, E.exit3, cfg, world);
+    expect(s.machine.state).toBe("starting"); // at once, not backoff
+    expect([s.machine.failures, s.machine.recentRestarts.length]).toEqual([1, 1]);
+  });
+
+  test("restarts older than restart_window_secs do not count", () => {
+    const old = [1_000_000 - 61_000, 1_000_000 - 60_500, 1_000_000 - 60_001, 1_000_000 - 70_000, 1_000_000 - 65_000];
+    const s = runThenCrash({ ...started(cfg), failures: 2, recentRestarts: old }, cfg, 1_000_000 - cfg.startwaitMs - 50, 50);
+    expect(s.machine.state).toBe("backoff");
+    expect(s.machine.recentRestarts).toEqual([1_000_000]);
+  });
+
+  test("fatal_retry_secs: fatal arms a retry; it starts afresh; stop cancels it", () => {
+    const c = { ...cfg, fatalRetryMs: 2000 };
+    const m = { ...started(c), failures: 3, recentRestarts: [999_000, 999_100, 999_200, 999_300, 999_400] };
+    const f = runThenCrash(m, c, 1_000_000 - 1050, 50);
+    expect(f.machine.state).toBe("fatal");
+    expect(armed(f, "backoff")).toBe(2000);
+    expect(f.machine.retryAt).toBe(1_002_000);
+    const r = step(f.machine, E.backoff, c, world);
+    expect(r.machine.state).toBe("starting");
+    expect([r.machine.failures, r.machine.recentRestarts.length, r.machine.restarts]).toEqual([0, 0, f.machine.restarts + 1]);
+    const stopped = step(f.machine, E.stop, c, world);
+    expect(stopped.machine.state).toBe("stopped");
+    expect(kinds(stopped.effects)).toEqual(["cancel:backoff", "down"]);
+    // start from a fatal that waits for its retry cancels the timer
+    expect(kinds(step(f.machine, E.start, c, world).effects)).toEqual(["cancel:backoff", "arm:startwait", "spawn"]);
+  });
+
+  test("start failures keep the original's rule and also get fatal_retry_secs", () => {
+    const c = { ...cfg, fatalRetryMs: 5000 };
+    const s = step(inState("starting", { failedStarts: 2 }), E.exit3, c, world);
+    expect(s.machine.state).toBe("fatal");
+    expect(s.machine.failReason).toBe("Exited with error 3");
+    expect(armed(s, "backoff")).toBe(5000);
+    const b = step(inState("starting", { failedStarts: 1 }), E.exit3, cfg, world);
+    expect([b.machine.attempt, b.machine.attemptOf]).toEqual([3, 3]);
+  });
+
+  test("a chained step reports the states it passed through (running → fail → starting)", () => {
+    const s = step(inState("running"), E.kill, cfg, world);
+    expect(s.via?.map((m) => m.state)).toEqual(["fail"]);
+    expect(s.machine.state).toBe("starting");
+    expect(step(inState("running"), E.stop, cfg, world).via).toBeUndefined();
+  });
+
+  test("an operator start starts a new count; a start during backoff keeps it", () => {
+    const looping = { ...inState("fail"), failures: 3, recentRestarts: [1, 2] };
+    expect(step(looping, E.start, cfg, world).machine.failures).toBe(0);
+    const b = { ...inState("backoff", { failedStarts: 1 }), failures: 3, recentRestarts: [1, 2] };
+    expect(step(b, E.start, cfg, world).machine.failures).toBe(3);
   });
 });

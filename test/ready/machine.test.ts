@@ -5,9 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { step, initialMachine, type Config, type Event, type Machine, type Effect } from "../../src/daemon/service/machine.ts";
 
-const base: Config = { name: "s", hasCmd: true, startwaitMs: 1000, stopwaitMs: 2000, respawnOnFail: true, respawnOnStop: false, maxRetries: 3, stopSignal: 15, blocked: null };
+const base: Config = { name: "s", hasCmd: true, startwaitMs: 1000, stopwaitMs: 2000, respawnOnFail: true, respawnOnStop: false, maxRetries: 3, stopSignal: 15, blocked: null, respawnDelayMaxMs: 300_000, stableMs: 60_000, maxRestarts: 5, restartWindowMs: 60_000, fatalRetryMs: 0 };
 const ready: Config = { ...base, ready: true, readyTimeoutMs: 500 };
-const w = { now: 1000, random: () => 0 };
+const w = { now: 1000, nowMs: 1_000_000, random: () => 0 };
 const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
 
 function run(m: Machine, cfg: Config, ...evs: Event[]): { m: Machine; effects: string[] } {
@@ -26,7 +26,7 @@ describe("ready=", () => {
     expect(a.effects).toEqual(["arm:ready", "spawn"]);
     const b = run(a.m, ready, { kind: "spawned", pid: 7 }, { kind: "ready" });
     expect(b.m.state).toBe("running");
-    expect(b.effects).toEqual(["cancel:ready"]);
+    expect(b.effects).toEqual(["cancel:ready", "arm:stable"]); // running: stable_secs starts (issue 16)
   });
 
   test("without ready_timeout_secs nothing is armed; startwait firing does nothing", () => {

@@ -13,7 +13,14 @@ import type { ServiceState } from "../../protocol/status.ts";
 import { msg } from "../../protocol/messages.ts";
 import { SIGTERM } from "../os/signals.ts";
 
-export type TimerKind = "startwait" | "stopwait" | "backoff" | "ready";
+/**
+ * `backoff` also times the retry of a `fatal` service (fatal_retry_secs);
+ * `stable` fires when a run has lasted stable_secs.
+ */
+export type TimerKind = "startwait" | "stopwait" | "backoff" | "stable" | "ready";
+
+/** How the process ended last (`last_exit` in `command info`). */
+export type LastExit = { readonly code: number | null; readonly signal: number | null; readonly at: number };
 
 export type Machine = {
   readonly state: ServiceState;
@@ -44,6 +51,16 @@ export type Machine = {
   readonly restarts: number;
   /** the last abnormal end and when (epoch secs); kept after the next start, unlike failReason */
   readonly lastFailure: { readonly reason: string; readonly at: number } | null;
+  /** failures in a row since the last stable run or operator start (crash-loop policy) */
+  readonly failures: number;
+  /** epoch ms of the automatic restarts after a crash, within restart_window_secs */
+  readonly recentRestarts: readonly number[];
+  /** epoch ms of the next automatic attempt (backoff, or a fatal retry), else null */
+  readonly retryAt: number | null;
+  /** which attempt the next one is, and of how many (0: no limit); shown with retryAt */
+  readonly attempt: number;
+  readonly attemptOf: number;
+  readonly lastExit: LastExit | null;
   /** `starting`, but nothing spawned yet: its dependencies are not running (docs/readiness.md) */
   readonly held?: boolean;
   /**
@@ -65,6 +82,14 @@ export type Config = {
   readonly stopSignal: number;
   /** why the service cannot start now (its proxy is down and not auto), or null */
   readonly blocked: string | null;
+  /** crash-loop policy (docs/daemon.md "Crash loops") */
+  readonly respawnDelayMaxMs: number;
+  readonly stableMs: number;
+  /** 0: no bound */
+  readonly maxRestarts: number;
+  readonly restartWindowMs: number;
+  /** 0: a fatal service stays fatal */
+  readonly fatalRetryMs: number;
   /** `running` needs a ready signal (event `ready`), not startwait_secs */
   readonly ready?: boolean;
   /** ready_timeout_secs; null or absent: wait forever */
@@ -130,10 +155,15 @@ export type Effect =
   /** watch an adopted process until it is gone (it is not our child: no exit event) */
   | { kind: "watch"; pid: number };
 
-/** What the world contributes to a step: the time and a random source. */
-export type World = { readonly now: number; readonly random: () => number };
+/** What the world contributes to a step: the time (epoch seconds, and ms) and a random source. */
+export type World = { readonly now: number; readonly nowMs: number; readonly random: () => number };
 
-export type Step = { machine: Machine; effects: Effect[] };
+/**
+ * `via`: the machines a chained step passed through on its way (a crash
+ * that respawns goes running → fail → starting), so that every state
+ * change is reported, not only the last.
+ */
+export type Step = { machine: Machine; effects: Effect[]; via?: Machine[] };
 
 const BACKOFF_UNIT_MS = 300;
 
@@ -152,6 +182,12 @@ export const initialMachine: Machine = {
   wantGone: false,
   restarts: 0,
   lastFailure: null,
+  failures: 0,
+  recentRestarts: [],
+  retryAt: null,
+  attempt: 0,
+  attemptOf: 0,
+  lastExit: null,
 };
 
 /** up = starting, running, stopping (SPEC §4) */
@@ -160,12 +196,12 @@ export function isUp(state: ServiceState): boolean {
 }
 
 /**
- * Active = up, or backoff (a retry is armed): what `down`, `destroy`,
- * shutdown and an auto proxy's idleness count as "still has a process or
- * will have one".
+ * Active = up, or an automatic attempt is armed (backoff, or fatal with
+ * fatal_retry_secs): what `down`, `destroy`, shutdown and an auto proxy's
+ * idleness count as "still has a process or will have one".
  */
-export function isActive(state: ServiceState): boolean {
-  return isUp(state) || state === "backoff";
+export function isActive(m: Pick<Machine, "state" | "retryAt">): boolean {
+  return isUp(m.state) || m.state === "backoff" || m.retryAt !== null;
 }
 
 /** fail, fatal and backoff show why (status's fail_reason); other states show "". */
@@ -177,8 +213,8 @@ export function showsFailReason(state: ServiceState): boolean {
  * `up`/`down` (unlike start/stop) skip, silently and uncounted, a service
  * that is already where it is asked to be.
  */
-export function alreadyThere(want: "up" | "down", state: ServiceState): boolean {
-  return want === "up" ? isUp(state) : !isActive(state);
+export function alreadyThere(want: "up" | "down", m: Pick<Machine, "state" | "retryAt">): boolean {
+  return want === "up" ? isUp(m.state) : !isActive(m);
 }
 
 /** The reason text for an abnormal end, as the original words it. */
@@ -200,7 +236,7 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
  * down-waiters run), unless something started it again meanwhile.
  */
 function reconcileGone(s: Step): Step {
-  if (isActive(s.machine.state)) return s;
+  if (isActive(s.machine)) return s;
   const i = s.effects.findIndex((e) => e.kind === "down");
   if (i < 0) return s;
   return { machine: s.machine, effects: [...s.effects.slice(0, i), { kind: "forget" }, ...s.effects.slice(i)] };
@@ -211,11 +247,12 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
     case "start":
       if (isUp(m.state)) return refuse(m, msg.alreadyUp(cfg.name));
       if (cfg.hasCmd && cfg.blocked !== null) return refuse(m, cfg.blocked);
-      return start(m, cfg, w, m.state === "backoff");
+      return start(m, cfg, w, m.state === "backoff" ? "retry" : "fresh");
     case "stop":
       if (m.held) return settle({ ...m, resume: false }, "stopped", w, [{ kind: "log", level: "info", message: `${cfg.name} stopped before its dependencies were up` }], true);
       if (m.state === "stopping" && m.failing) return { machine: { ...m, wantDown: true }, effects: [] };
-      if (m.state === "backoff") return settle({ ...m, stopTime: null, resume: false }, "stopped", w, [cancel("backoff")], true);
+      // a pending retry (backoff, or fatal with fatal_retry_secs) is what stop cancels
+      if (m.state === "backoff" || m.retryAt !== null) return settle({ ...m, stopTime: null, resume: false }, "stopped", w, [cancel("backoff")], true);
       if (m.state === "stopping") return { machine: m, effects: [] };
       // a service waiting for its proxy stays down when the proxy comes back
       if (!isUp(m.state)) return refuse({ ...m, resume: false }, msg.alreadyDown(cfg.name));
@@ -229,7 +266,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
         return { machine: { ...s.machine, pendingStart: true }, effects: s.effects };
       }
       if (cfg.blocked !== null) return refuse(m, cfg.blocked);
-      return start(m, cfg, w, false);
+      return start(m, cfg, w, "fresh");
     case "spawned":
       return spawned(m, cfg, ev.pid);
     case "spawnFailed":
@@ -253,7 +290,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       return lost(m, cfg, w, ev.reason, ev.alive);
     case "destroy": {
       const gone = { ...m, wantGone: true };
-      if (!isActive(m.state)) return { machine: gone, effects: [{ kind: "forget" }] };
+      if (!isActive(m)) return { machine: gone, effects: [{ kind: "forget" }] };
       // a failing service that cfkd is stopping must not be started again
       if (m.state === "stopping") return { machine: m.failing ? { ...gone, wantDown: true } : gone, effects: [] };
       return transition(gone, { kind: "stop" }, cfg, w);
@@ -261,7 +298,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
     case "keep":
       return { machine: m.wantGone ? { ...m, wantGone: false } : m, effects: [] };
     case "adopt":
-      if (isActive(m.state)) return { machine: m, effects: [] };
+      if (isActive(m)) return { machine: m, effects: [] };
       return {
         machine: { ...initialMachine, restarts: m.restarts, lastFailure: m.lastFailure, state: "running", pid: ev.pid, startTime: ev.startTime },
         effects: [{ kind: "log", level: "info", message: `adopted ${cfg.name} (pid ${ev.pid}), left running by a cfkd that died` }, { kind: "watch", pid: ev.pid }],
@@ -276,15 +313,13 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       return afterDown(m, cfg, w, exited(m, cfg, w, null, null));
     case "resume": {
       if (!m.resume || isUp(m.state)) return { machine: m, effects: [] };
-      const s = start(m, cfg, w, m.state === "backoff");
-      s.effects.unshift({ kind: "log", level: "info", message: `resuming ${cfg.name}: its proxy is up` });
-      return s;
+      return autoStart(m, cfg, w, m.state === "backoff" ? "retry" : "respawn", `resuming ${cfg.name}: its proxy is up`);
     }
     case "ready":
       if (m.state !== "starting" || m.held || !cfg.ready) return { machine: m, effects: [] };
       return {
         machine: { ...m, state: "running", failedStarts: 0 },
-        effects: [cancel("ready"), { kind: "log", level: "info", message: `${cfg.name} is ready (pid ${m.pid ?? "unknown"})` }],
+        effects: [cancel("ready"), { kind: "log", level: "info", message: `${cfg.name} is ready (pid ${m.pid ?? "unknown"})` }, armStable(cfg)],
       };
     case "unhealthy":
       if (m.state !== "running") return { machine: m, effects: [] };
@@ -338,12 +373,20 @@ function lost(m: Machine, cfg: Config, w: World, reason: string, alive: boolean)
   return settle({ ...m, failReason: reason, resume, pendingStart: false }, "fail", w, effects, false);
 }
 
-function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
+/**
+ * What a start keeps of the counters: `fresh` (the operator asked) starts
+ * over; `retry` (a backoff retry) keeps them all; `respawn` (after a crash,
+ * or a clean exit with respawn_on_stop) starts a new failed-start count but
+ * stays in the same crash loop.
+ */
+type StartMode = "fresh" | "retry" | "respawn";
+
+function start(m: Machine, cfg: Config, w: World, mode: StartMode): Step {
   if (!cfg.hasCmd) return refuse(m, msg.noCommand(cfg.name));
   if (cfg.blocked !== null) {
     // a respawn or retry while the proxy is down: wait for the proxy
     const log: Effect = { kind: "log", level: "warn", message: `${cfg.name} will start when its proxy is up: ${cfg.blocked}` };
-    return { machine: { ...m, resume: true, pendingStart: false }, effects: [log] };
+    return { machine: { ...m, resume: true, pendingStart: false, retryAt: null }, effects: [log] };
   }
   const machine: Machine = {
     ...m,
@@ -352,7 +395,12 @@ function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
     startTime: w.now,
     stopTime: null,
     failReason: "",
-    failedStarts: keepCount ? m.failedStarts : 0,
+    failedStarts: mode === "retry" ? m.failedStarts : 0,
+    failures: mode === "fresh" ? 0 : m.failures,
+    recentRestarts: mode === "fresh" ? [] : m.recentRestarts,
+    retryAt: null,
+    attempt: 0,
+    attemptOf: 0,
     wantDown: false,
     killed: false,
     pendingStart: false,
@@ -362,7 +410,7 @@ function start(m: Machine, cfg: Config, w: World, keepCount: boolean): Step {
     failing: null,
   };
   const effects: Effect[] = [{ kind: "log", level: "info", message: `starting ${cfg.name}` }];
-  if (m.state === "backoff") effects.push(cancel("backoff"));
+  if (m.state === "backoff" || m.retryAt !== null) effects.push(cancel("backoff"));
   if (cfg.waitingFor) {
     effects.push({ kind: "log", level: "info", message: `${cfg.name} waits for ${cfg.waitingFor}` });
     return { machine: { ...machine, held: true }, effects };
@@ -398,8 +446,16 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
     }
     return {
       machine: { ...m, state: "running", failedStarts: 0 },
-      effects: [{ kind: "log", level: "info", message: `${cfg.name} is running (pid ${m.pid})` }],
+      effects: [
+        { kind: "log", level: "info", message: `${cfg.name} is running (pid ${m.pid})` },
+        armStable(cfg),
+      ],
     };
+  }
+  if (t === "stable" && m.state === "running") {
+    if (m.failures === 0 && m.recentRestarts.length === 0) return { machine: m, effects: [] };
+    const message = `${cfg.name} ran for stable_secs=${cfg.stableMs / 1000}: crash-loop counters reset`;
+    return { machine: { ...m, failures: 0, failedStarts: 0, recentRestarts: [] }, effects: [{ kind: "log", level: "info", message }] };
   }
   if (t === "stopwait" && m.state === "stopping") {
     const secs = cfg.stopwaitMs / 1000;
@@ -418,14 +474,16 @@ function timer(m: Machine, cfg: Config, w: World, t: TimerKind): Step {
     return failing(m, cfg, w, `not ready within ready_timeout_secs=${(cfg.readyTimeoutMs ?? 0) / 1000}`, true);
   }
   if (t === "backoff" && m.state === "backoff") {
-    const s = start({ ...m, restarts: m.restarts + 1 }, cfg, w, true);
-    s.effects.unshift({ kind: "log", level: "info", message: `restarting ${cfg.name} [attempt: ${m.failedStarts + 1}]` });
-    return s;
+    return autoStart(m, cfg, w, "retry", `restarting ${cfg.name} [attempt: ${m.attempt}]`);
+  }
+  if (t === "backoff" && m.state === "fatal" && m.retryAt !== null) {
+    return autoStart(m, cfg, w, "fresh", `retrying ${cfg.name}: fatal_retry_secs=${cfg.fatalRetryMs / 1000} elapsed`);
   }
   return { machine: m, effects: [] };
 }
 
-function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: number | null): Step {
+function exited(before: Machine, cfg: Config, w: World, code: number | null, signal: number | null): Step {
+  const m: Machine = { ...before, lastExit: { code, signal, at: w.nowMs } };
   const cleanup: Effect[] = [...cancelStart(cfg), cancel("stopwait"), { kind: "reapGroup", pid: m.pid! }];
   if (m.failing) {
     // cfkd stopped it for a failure: that failure is the reason, whatever the exit
@@ -436,7 +494,7 @@ function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: 
   if (code === 0 || signal === SIGTERM || asked) {
     cleanup.push({ kind: "log", level: "info", message: signal === null ? `child ${cfg.name} exited` : `child ${cfg.name} gracefully killed` });
     const s = settle(m, "stopped", w, cleanup, false);
-    if (cfg.respawnOnStop && !m.wantDown && !m.pendingStart) return chain(s, respawn(s.machine, cfg, w, "respawn_on_stop"));
+    if (cfg.respawnOnStop && !m.wantDown && !m.pendingStart) return chain(s, autoStart(s.machine, cfg, w, "respawn", `respawning ${cfg.name} (respawn_on_stop)`));
     return s;
   }
   let reason = exitReason(code, signal);
@@ -447,49 +505,98 @@ function exited(m: Machine, cfg: Config, w: World, code: number | null, signal: 
 
 /** A failure: an abnormal exit, or a spawn that did not happen at all. */
 function failed(m: Machine, cfg: Config, w: World, reason: string, effects: Effect[]): Step {
-  const base = { ...m, failReason: reason };
+  const base = { ...m, failReason: reason, failures: m.wantDown ? m.failures : m.failures + 1 };
   if (!cfg.respawnOnFail || m.wantDown || m.pendingStart) return settle(base, "fail", w, effects, false);
   if (m.state === "starting") {
+    // SPEC §4, as the original: backoff k × 0.3 s, fatal after respawn_max_retries
     const n = m.failedStarts + 1;
     if (n >= cfg.maxRetries) {
       effects.push({ kind: "log", level: "error", message: `${cfg.name} failed to start ${n} times in a row, giving up (fatal)` });
-      return settle({ ...base, failedStarts: n }, "fatal", w, effects, false);
+      return fatal({ ...base, failedStarts: n }, cfg, w, effects);
     }
-    const k = 1 + Math.floor(w.random() * (2 * n - 1));
-    const ms = k * BACKOFF_UNIT_MS;
+    const ms = backoffDelay(n, cfg, w);
     effects.push({ kind: "log", level: "warn", message: `${cfg.name} failed while starting, retrying in ${ms / 1000}s` });
-    const s = settle({ ...base, failedStarts: n }, "backoff", w, effects, false);
-    s.effects.push({ kind: "arm", timer: "backoff", ms });
-    return s;
+    return backoff({ ...base, failedStarts: n, attempt: n + 1, attemptOf: cfg.maxRetries }, w, ms, effects);
   }
-  // it was running: fail, then start again at once
-  const s = settle(base, "fail", w, effects, false);
-  return chain(s, respawn(s.machine, cfg, w, "respawn_on_fail"));
+  return crashed(base, cfg, w, effects);
 }
 
-/** Start again after an exit nobody asked for, saying so. */
-function respawn(m: Machine, cfg: Config, w: World, why: string): Step {
-  const s = start({ ...m, restarts: m.restarts + 1 }, cfg, w, false);
-  s.effects.unshift({ kind: "log", level: "info", message: `respawning ${cfg.name} (${why})` });
+/**
+ * It was running (docs/daemon.md "Crash loops"): beyond max_restarts
+ * restarts within restart_window_secs → fatal; the first crash after a
+ * stable run starts again at once (the original's rule); a crash of a run
+ * that was not stable backs off, the delay growing with the failures in a row.
+ */
+function crashed(m: Machine, cfg: Config, w: World, effects: Effect[]): Step {
+  const bounded = cfg.maxRestarts > 0 && cfg.restartWindowMs > 0;
+  const recent = bounded ? m.recentRestarts.filter((t) => w.nowMs - t < cfg.restartWindowMs) : [];
+  if (bounded && recent.length >= cfg.maxRestarts) {
+    const reason = loopReason(recent.length, w.nowMs - recent[0]!);
+    effects.push({ kind: "log", level: "error", message: `${cfg.name} is crash-looping (${reason}; last: ${m.failReason}), giving up (fatal)` });
+    return fatal({ ...m, failReason: reason, recentRestarts: [] }, cfg, w, effects);
+  }
+  const restarts = bounded ? [...recent, w.nowMs] : [];
+  if (m.failures <= 1) {
+    const s = settle({ ...m, recentRestarts: restarts }, "fail", w, effects, false);
+    return chain(s, autoStart(s.machine, cfg, w, "respawn", `respawning ${cfg.name} (respawn_on_fail)`));
+  }
+  const ms = backoffDelay(m.failures - 1, cfg, w);
+  effects.push({ kind: "log", level: "warn", message: `${cfg.name} crashed ${m.failures} times in a row, restarting in ${ms / 1000}s` });
+  // bounded: the n-th restart of the window, of max_restarts; else the n-th failure in a row
+  return backoff({ ...m, recentRestarts: restarts, attempt: bounded ? restarts.length : m.failures, attemptOf: bounded ? cfg.maxRestarts : 0 }, w, ms, effects);
+}
+
+/** `N restarts in M s`: the fail reason of a crash loop. */
+export function loopReason(n: number, spanMs: number): string {
+  return `${n} restarts in ${Math.round(spanMs / 100) / 10} s`;
+}
+
+/** k × 0.3 s, k uniformly drawn in [1, 2n − 1], at most respawn_delay_max. */
+function backoffDelay(n: number, cfg: Config, w: World): number {
+  const k = 1 + Math.floor(w.random() * (2 * n - 1));
+  return Math.min(k * BACKOFF_UNIT_MS, cfg.respawnDelayMaxMs);
+}
+
+function backoff(m: Machine, w: World, ms: number, effects: Effect[]): Step {
+  const s = settle(m, "backoff", w, effects, false);
+  s.machine = { ...s.machine, retryAt: w.nowMs + ms };
+  s.effects.push({ kind: "arm", timer: "backoff", ms });
+  return s;
+}
+
+/** Give up; with fatal_retry_secs, only for that long. */
+function fatal(m: Machine, cfg: Config, w: World, effects: Effect[]): Step {
+  const s = settle(m, "fatal", w, effects, false);
+  if (cfg.fatalRetryMs <= 0) return s;
+  s.machine = { ...s.machine, retryAt: w.nowMs + cfg.fatalRetryMs };
+  s.effects.push({ kind: "arm", timer: "backoff", ms: cfg.fatalRetryMs });
+  return s;
+}
+
+/** A start nobody asked for (respawn, retry, resume): counted in `restarts`, and said so. */
+function autoStart(m: Machine, cfg: Config, w: World, mode: StartMode, why: string): Step {
+  const s = start(m, cfg, w, mode);
+  if (s.machine.state === "starting") s.machine = { ...s.machine, restarts: m.restarts + 1 };
+  s.effects.unshift({ kind: "log", level: "info", message: why });
   return s;
 }
 
 /** A restart waiting for the service to be down starts it now. */
 function afterDown(before: Machine, cfg: Config, w: World, s: Step): Step {
   if (!before.pendingStart || isUp(s.machine.state)) return s;
-  return chain(s, start({ ...s.machine, pendingStart: false }, cfg, w, false));
+  return chain(s, start({ ...s.machine, pendingStart: false }, cfg, w, "fresh"));
 }
 
 /** Enter a down state. */
 function settle(m: Machine, state: ServiceState, w: World, effects: Effect[], wantDown: boolean): Step {
   const failure = state !== "stopped" && m.failReason !== "" ? { reason: m.failReason, at: w.now } : m.lastFailure;
-  const machine: Machine = { ...m, state, lastFailure: failure, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown, held: false, failing: null };
+  const machine: Machine = { ...m, state, lastFailure: failure, pid: null, stopTime: m.stopTime ?? w.now, startTime: null, killed: false, wantDown: wantDown || m.wantDown, retryAt: null, held: false, failing: null };
   return { machine, effects: [...effects, { kind: "down" }] };
 }
 
 /** Run a second step after a first (e.g. fail, then start again). */
 function chain(a: Step, b: Step): Step {
-  return { machine: b.machine, effects: [...a.effects, ...b.effects] };
+  return { machine: b.machine, effects: [...a.effects, ...b.effects], via: [...(a.via ?? []), a.machine, ...(b.via ?? [])] };
 }
 
 function refuse(m: Machine, message: string): Step {
@@ -499,6 +606,15 @@ function refuse(m: Machine, message: string): Step {
 /** Cancel the timer that decides a start: startwait, or ready_timeout_secs. */
 function cancelStart(cfg: Config): Effect[] {
   return cfg.ready ? [cancel("startwait"), cancel("ready")] : [cancel("startwait")];
+}
+
+/**
+ * Entering `running` (startwait, or the ready signal) arms stable_secs. Not
+ * cancelled when the run ends: the next run re-arms it, and it does nothing
+ * unless the service is running.
+ */
+function armStable(cfg: Config): Effect {
+  return { kind: "arm", timer: "stable", ms: cfg.stableMs };
 }
 
 function cancel(timer: TimerKind): Effect {

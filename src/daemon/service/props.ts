@@ -4,6 +4,7 @@
  */
 import { parseBool, parseIntIn, parseNonNegative, parsePositiveInt, isValidName } from "../../protocol/values.ts";
 import { parseSignal } from "../os/signals.ts";
+import { SERVICE_PROPERTIES } from "../../protocol/properties.ts";
 import { applyProp, parsed, type SetResult, type Setter as PropSetter } from "../props-table.ts";
 import { defaultReadyProps, parseAfter, parseAtLeastOne, parseHealth, parseInterval, parseReady, type Parsed, type ReadyProps } from "../ready/spec.ts";
 
@@ -34,6 +35,15 @@ export type ServiceProps = {
   env_file: string | null;
   /** [ext] its end ends cfkd, with its exit code (docs/container.md) */
   essential: boolean;
+  /** crash-loop policy (docs/daemon.md "Crash loops") */
+  respawn_delay_max: number;
+  stable_secs: number;
+  max_restarts: number;
+  restart_window_secs: number;
+  fatal_retry_secs: number;
+  /** hook run on each state change (docs/events.md) */
+  on_change: string | null;
+  on_change_timeout_secs: number;
 } & ReadyProps;
 
 export function defaultProps(): ServiceProps {
@@ -61,6 +71,13 @@ export function defaultProps(): ServiceProps {
     env_file: null,
     ...defaultReadyProps(),
     essential: false,
+    respawn_delay_max: 300,
+    stable_secs: 60,
+    max_restarts: 5,
+    restart_window_secs: 60,
+    fatal_retry_secs: 0,
+    on_change: null,
+    on_change_timeout_secs: 10,
   };
 }
 
@@ -76,6 +93,9 @@ const parseSecs = (v: string) => {
   const n = parseNonNegative(v);
   return n !== undefined && n <= 86400 * 365 ? n : undefined;
 };
+
+/** A whole number ≥ 0. */
+const parseCount = (v: string) => (/^\s*\d+\s*$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : undefined);
 
 /** Parse a `cmd` value: a JSON array of strings, or a command string. */
 export function parseCmd(v: string): Cmd | undefined {
@@ -167,6 +187,16 @@ const setters: Record<string, Setter> = {
   health_failures: said("health_failures", (v) => parseAtLeastOne("health_failures", v)),
   after: said("after", parseAfter),
   essential: bool("essential"),
+  respawn_delay_max: parsed("respawn_delay_max", parseSecs),
+  stable_secs: parsed("stable_secs", parseSecs),
+  max_restarts: parsed("max_restarts", parseCount),
+  restart_window_secs: parsed("restart_window_secs", parseSecs),
+  fatal_retry_secs: parsed("fatal_retry_secs", parseSecs),
+  on_change: (p, v) => (v.includes("\0") ? false : ((p.on_change = v), true)),
+  on_change_timeout_secs: parsed("on_change_timeout_secs", (v) => {
+    const n = parseSecs(v);
+    return n !== undefined && n > 0 ? n : undefined;
+  }),
 };
 
 /** A setter for a property whose parser says what is wrong (docs/readiness.md). */
@@ -194,6 +224,16 @@ export function propsConflict(name: string, p: ServiceProps): string | null {
   return null;
 }
 
+/**
+ * The crash-loop and hook properties (issue 16) are refused naming the
+ * property and what it accepts, on the wire too: no client of ControlFreak
+ * 1.0 knows them, so no one depends on the bare `invalid value` the
+ * original's properties keep (docs/properties.md has the words).
+ */
+const NAMED_ON_WIRE = ["respawn_delay_max", "stable_secs", "max_restarts", "restart_window_secs", "fatal_retry_secs", "on_change", "on_change_timeout_secs"];
+const EXPECTED: Record<string, string> = Object.fromEntries(NAMED_ON_WIRE.map((p) => [p, SERVICE_PROPERTIES[p]!.expected]));
+
+
 /** Names of every service property (for docs and error checks). */
 export const PROPERTY_NAMES = Object.keys(setters);
 
@@ -202,7 +242,7 @@ export const PROPERTY_NAMES = Object.keys(setters);
  * the property goes back to its default (add_env: clears all additions).
  */
 export function setProp(p: ServiceProps, prop: string, value: string | null): SetResult {
-  return applyProp(setters, defaultProps, p, prop, value, envField);
+  return applyProp(setters, defaultProps, p, prop, value, envField, EXPECTED);
 }
 
 /** `add_env` has no field of its own: unsetting it clears `env`. */

@@ -9,7 +9,7 @@
  * business (driver.ts); the life cycle is the same.
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
-import { initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
+import { alreadyThere, initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { adoptedDriver, signalAdopted, watchAdopted, type Adoption } from "./adopted.ts";
@@ -24,6 +24,9 @@ import type { NotifyHub } from "../ready/notify.ts";
 import { probeText, readyText } from "../ready/spec.ts";
 import type { Trees } from "../os/trees.ts";
 
+/** A transition as the service reports it (changes.ts adds the time and the name). */
+export type StateChange = { from: ServiceState; to: ServiceState; pid: number | null; reason: string };
+
 /** What a service needs from the daemon around it. */
 export type ServiceWorld = {
   spawner: Spawner;
@@ -37,8 +40,8 @@ export type ServiceWorld = {
   onDown(svc: Service): void;
   /** the service was destroyed and is down: drop it from the registry */
   onForget(svc: Service): void;
-  /** the machine's state changed (from → svc.state); see changes.ts */
-  onChange(svc: Service, from: ServiceState): void;
+  /** the machine's state changed; see changes.ts */
+  onChange(svc: Service, change: StateChange): void;
   /** the dependencies (`after`) that are not running yet, as "db, cache", or null */
   waitingFor?(svc: Service): string | null;
   /** notify sockets (`ready=notify`); absent: not available */
@@ -107,7 +110,11 @@ export class Service {
   }
   /** up, or about to retry (machine.ts `isActive`) */
   get active() {
-    return isActive(this.m.state);
+    return isActive(this.m);
+  }
+  /** `up`/`down` would skip this service (machine.ts `alreadyThere`) */
+  alreadyThere(want: "up" | "down"): boolean {
+    return alreadyThere(want, this.m);
   }
   /** the proxy of the current process, else the declared one */
   get link(): ProxyLink | null {
@@ -146,15 +153,13 @@ export class Service {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
         if (e.kind === "exited" && e.pid === this.m.pid) this.lastExit = { code: e.code, signal: e.signal };
-        const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), random: this.world.random });
+        const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), nowMs: this.world.clock.nowMs(), random: this.world.random });
         // log lines name the pid the event is about (%S), even an exited one
         this.eventPid = this.m.pid;
-        const from = this.m.state;
+        const before = this.m;
         this.m = s.machine;
-        if (from !== this.m.state) {
-          this.readiness.stateChanged(this.m.state);
-          this.world.onChange(this, from);
-        }
+        this.reportChanges(before, s.via, s.machine);
+        if (before.state !== this.m.state) this.readiness.stateChanged(this.m.state);
         for (const eff of s.effects) {
           const r = this.run(eff);
           if (r !== null && first && refusal === null) refusal = r;
@@ -166,6 +171,22 @@ export class Service {
       this.busy = false;
     }
     return refusal;
+  }
+
+  /**
+   * One change per state entered, intermediate ones included. The pid is the
+   * process the change is about: the one that ended for a change to a down
+   * state. The reason is the fail reason when the new state is a failure.
+   */
+  private reportChanges(before: Machine, via: Machine[] | undefined, after: Machine): void {
+    let prev = before;
+    for (const m of via ? [...via, after] : [after]) {
+      if (m.state !== prev.state) {
+        const reason = m.state === "fail" || m.state === "fatal" || m.state === "backoff" ? m.failReason : "";
+        this.world.onChange(this, { from: prev.state, to: m.state, pid: m.pid ?? prev.pid, reason });
+      }
+      prev = m;
+    }
   }
 
   status(): StatusRecord {
@@ -250,6 +271,12 @@ export class Service {
       r.last_failure = m.lastFailure.reason;
       r.last_failure_at = m.lastFailure.at;
     }
+    // the crash loop (docs/daemon.md "Crash loops"); times in epoch seconds, with ms
+    r.consecutive_failures = m.failures;
+    r.next_attempt_at = m.retryAt === null ? null : m.retryAt / 1000;
+    r.attempt = m.retryAt !== null && m.attempt > 0 ? m.attempt : null;
+    r.max_attempts = m.retryAt !== null && m.attemptOf > 0 ? m.attemptOf : null;
+    r.last_exit = m.lastExit === null ? null : { code: m.lastExit.code, signal: m.lastExit.signal, at: m.lastExit.at / 1000 };
     if (!long) return r;
     r.cmd = cmdText(this.props.cmd);
     r.tags = this.props.tags;
@@ -320,6 +347,11 @@ export class Service {
       maxRetries: p.respawn_max_retries,
       stopSignal: p.stop_signal,
       blocked: this.proxy?.blocked(this.name) ?? null,
+      respawnDelayMaxMs: p.respawn_delay_max * 1000,
+      stableMs: p.stable_secs * 1000,
+      maxRestarts: p.max_restarts,
+      restartWindowMs: p.restart_window_secs * 1000,
+      fatalRetryMs: p.fatal_retry_secs * 1000,
       ready: p.ready.kind !== "startwait",
       readyTimeoutMs: p.ready_timeout_secs === null ? null : p.ready_timeout_secs * 1000,
       waitingFor: p.after.length > 0 ? (this.world.waitingFor?.(this) ?? null) : null,
