@@ -111,6 +111,10 @@ test("the proxy gets its three pipes at 3, 4, 5 and nothing else of cfkd's; its 
   expect(vars).toContain("_CFK_LOG_FD=5");
   expect(vars).toContain("PROXY_MARK=yes");
   await waitFor(() => readlinkSync(`/proc/${worker}/exe`).endsWith("sleep"), "the worker's exec");
+  // the kernel switches /proc/PID/exe before it closes the close-on-exec descriptors:
+  // poll until exec is complete; a descriptor really handed on stays, and fails here
+  const only012 = (pid: string) => waitFor(() => fds(pid).join() === "0,1,2", `${pid} to hold only 0, 1, 2`, 2000).catch(() => null);
+  await Promise.all([only012(worker!), only012(direct!)]);
   expect(fds(worker!)).toEqual([0, 1, 2]);
   expect(fds(direct!)).toEqual([0, 1, 2]);
   await d.ok("command stop all");
