@@ -27,14 +27,8 @@ export type HttpWorld = {
   nowMs(): number;
 };
 
-export type ServiceRow = {
-  name: string;
-  state: string;
-  pid: number | null;
-  start_time: number | null;
-  stop_time: number | null;
-  proxy: string;
-  fail_reason: string;
+/** the wire status record's facts (less the command line), and what the HTTP face adds */
+export type ServiceRow = Omit<StatusRecord, "running_cmd" | "ready"> & {
   tags: string[];
   up: boolean;
   ready: boolean;
