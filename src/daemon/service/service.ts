@@ -77,8 +77,6 @@ export class Service {
   leaked = 0;
   /** times cfkd had to SIGKILL this service (a shutdown's exit code counts them) */
   kills = 0;
-  /** how the last process ended, kept across restarts (metrics; an essential service passes it on) */
-  lastExit: { code: number | null; signal: number | null } | null = null;
 
   constructor(
     readonly name: string,
@@ -97,6 +95,12 @@ export class Service {
   get extended(): boolean {
     const p = this.props;
     return p.ready.kind !== "startwait" || p.health !== null || p.after.length > 0 || this.readiness.statusText !== "";
+  }
+
+  /** how the last process ended, kept across restarts (metrics; an essential service passes it on) */
+  get lastExit(): { code: number | null; signal: number | null } | null {
+    const l = this.m.lastExit;
+    return l === null ? null : { code: l.code, signal: l.signal };
   }
 
   get state() {
@@ -152,7 +156,6 @@ export class Service {
     try {
       let first = true;
       for (let e = this.queue.shift(); e; e = this.queue.shift()) {
-        if (e.kind === "exited" && e.pid === this.m.pid) this.lastExit = { code: e.code, signal: e.signal };
         const s = step(this.m, e, this.config(), { now: this.world.clock.nowSecs(), nowMs: this.world.clock.nowMs(), random: this.world.random });
         // log lines name the pid the event is about (%S), even an exited one
         this.eventPid = this.m.pid;
