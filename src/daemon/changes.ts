@@ -17,8 +17,17 @@ export type Change = {
   to: State;
   /** the process the change is about: for a change to a down state, the one that ended */
   pid: number | null;
-  /** the fail reason when `to` is fail/fatal/backoff, else "" */
+  /**
+   * the fail reason when `to` is fail/fatal/backoff; when a reload fell back
+   * to the older generation (`to` running), why; else ""
+   */
   reason: string;
+  /**
+   * A reload's older generation, while it is alive beside `pid` (absent the
+   * rest of the time). A change whose `from` equals `to` is that generation
+   * going away: nothing else about the service changed.
+   */
+  old_pid?: number;
 };
 
 export type ChangeListener = (c: Change) => void;

@@ -11,7 +11,7 @@ import { Proxy } from "./proxy/proxy.ts";
 import type { ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
-import { Changes } from "./changes.ts";
+import { Changes, type Change } from "./changes.ts";
 import type { Declared } from "./dump.ts";
 import { Dependencies } from "./ready/dependencies.ts";
 
@@ -194,7 +194,9 @@ export class Registry {
   private onChange(svc: Service, c: StateChange): void {
     this.deps.changed(svc);
     if (this.changes.size === 0) return;
-    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, ...c });
+    // a reload's older generation, while it lives beside the current process
+    const older = svc.older;
+    this.changes.publish({ at: this.world.clock.nowMs(), name: svc.name, ...c, ...(older ? { old_pid: older.pid } : {}) });
   }
 
   private onDown(svc: Service): void {

@@ -32,6 +32,13 @@ export type StatusRecord = {
   probe?: string;
   /** the service's own STATUS= (notify) */
   status_text?: string;
+  /**
+   * A reload's older generation, alive beside the current process. On the
+   * wire it follows the 8 fields (and the readiness facts) as `old_pid=N`,
+   * where the original client does not look; absent the rest of the time
+   * (docs/prefork.md).
+   */
+  old_pid?: number;
 };
 
 /** The readiness extras, in their wire order. */
@@ -48,13 +55,15 @@ export function statusToWire(s: StatusRecord): string {
   const line = [s.name, s.state, num(s.pid), num(s.start_time), num(s.stop_time), s.proxy, s.fail_reason, s.running_cmd]
     .map((f) => clean(String(f)))
     .join("\t");
-  if (s.ready === undefined) return line;
   let extras = "";
-  for (const k of EXTRAS) {
-    const v = s[k];
-    if (v === undefined || v === "") continue;
-    extras += `\t${k}=${clean(typeof v === "boolean" ? (v ? "1" : "0") : v)}`;
+  if (s.ready !== undefined) {
+    for (const k of EXTRAS) {
+      const v = s[k];
+      if (v === undefined || v === "") continue;
+      extras += `\t${k}=${clean(typeof v === "boolean" ? (v ? "1" : "0") : v)}`;
+    }
   }
+  if (s.old_pid !== undefined) extras += `\told_pid=${s.old_pid}`;
   return line + extras;
 }
 
@@ -68,7 +77,7 @@ export function statusFromWire(line: string): StatusRecord {
     f.push(line.slice(at, tab));
     at = tab + 1;
   }
-  const rest = line.slice(at); // running_cmd, then the readiness extras
+  const rest = line.slice(at); // running_cmd, then `key=value` extras
   const tab = rest.indexOf("\t");
   f.push(tab < 0 ? rest : rest.slice(0, tab));
   while (f.length < 8) f.push("");
@@ -87,10 +96,14 @@ export function statusFromWire(line: string): StatusRecord {
       const eq = kv.indexOf("=");
       const k = kv.slice(0, eq);
       const v = kv.slice(eq + 1);
+      if (k === "old_pid") {
+        r.old_pid = Number(v);
+        continue;
+      }
       if (k === "ready") r.ready = v === "1";
       else if (k === "waiting" || k === "probe" || k === "status_text") r[k] = v;
+      r.ready ??= false;
     }
-    r.ready ??= false;
   }
   return r;
 }

@@ -8,6 +8,13 @@
  * itself asked for the stop, `pendingStart` that a restart waits for the
  * service to be down, `wantGone` that the operator destroyed it (it is
  * forgotten once down). The states are what the process is doing.
+ *
+ * Reload (docs/prefork.md) adds one more fact, `older`: the previous
+ * generation's process, alive beside the current one. The current process
+ * goes through the usual starting → running; `reconcileOlder` (one place,
+ * after every transition) decides what becomes of the older one: stopped
+ * gracefully once the new one runs, or the service's process again when the
+ * new one fails.
  */
 import type { ServiceState } from "../../protocol/status.ts";
 import { msg } from "../../protocol/messages.ts";
@@ -15,12 +22,21 @@ import { SIGTERM } from "../os/signals.ts";
 
 /**
  * `backoff` also times the retry of a `fatal` service (fatal_retry_secs);
- * `stable` fires when a run has lasted stable_secs.
+ * `stable` fires when a run has lasted stable_secs; `retire` is a reload's
+ * old generation's stopwait.
  */
-export type TimerKind = "startwait" | "stopwait" | "backoff" | "stable" | "ready";
+export type TimerKind = "startwait" | "stopwait" | "backoff" | "stable" | "ready" | "retire";
 
 /** How the process ended last (`last_exit` in `command info`). */
 export type LastExit = { readonly code: number | null; readonly signal: number | null; readonly at: number };
+
+/** A reload's older generation: the process that served before the current one. */
+export type Older = {
+  readonly pid: number;
+  readonly startTime: number | null;
+  /** false: it still serves while the new generation starts; true: it was sent its stop signal */
+  readonly retiring: boolean;
+};
 
 export type Machine = {
   readonly state: ServiceState;
@@ -69,6 +85,10 @@ export type Machine = {
    * counted as a failed start when it never became ready.
    */
   readonly failing?: { readonly reason: string; readonly start: boolean } | null;
+  /** reload: the previous generation, still alive beside the current process (absent: none) */
+  readonly older?: Older | null;
+  /** why the last reload fell back to the older generation ("" or absent: it did not) */
+  readonly reloadFailed?: string;
 };
 
 export type Config = {
@@ -96,6 +116,11 @@ export type Config = {
   readonly readyTimeoutMs?: number | null;
   /** the dependencies it waits for ("db, cache"), or null when all are running */
   readonly waitingFor?: string | null;
+  /**
+   * reload may overlap generations: the service accepts on a shared socket
+   * cfkd holds, and cfkd spawns it itself (absent: no; reload is a restart)
+   */
+  readonly overlap?: boolean;
 };
 
 export type Event =
@@ -131,7 +156,11 @@ export type Event =
   /** every dependency of a held service is running now */
   | { kind: "depsReady" }
   /** a dependency of a held service failed: so does its start */
-  | { kind: "depFailed"; reason: string };
+  | { kind: "depFailed"; reason: string }
+  /** start a new generation beside the running one (a restart when it cannot overlap) */
+  | { kind: "reload" }
+  /** give up a reload whose new generation is not running in time: the older one serves on, the new one is stopped */
+  | { kind: "abandonReload"; reason: string };
 
 export type Effect =
   | { kind: "spawn" }
@@ -153,7 +182,19 @@ export type Effect =
   /** drop the service from the registry (destroyed, and now down) */
   | { kind: "forget" }
   /** watch an adopted process until it is gone (it is not our child: no exit event) */
-  | { kind: "watch"; pid: number };
+  | { kind: "watch"; pid: number }
+  /** reload: the current process becomes the older generation (its handle is kept aside) */
+  | { kind: "setAside" }
+  /** a failed reload: the older generation is the service's process again */
+  | { kind: "reinstate" }
+  /** an abandoned reload: the current and the older generation trade places */
+  | { kind: "swap" }
+  /** send the older generation its stop signal (to its group unless no_new_session) */
+  | { kind: "signalOlder"; signal: number }
+  /** SIGKILL the older generation (its group) */
+  | { kind: "killOlder" }
+  /** the older generation is gone: SIGKILL what is left of its group, drop its handle */
+  | { kind: "reapOlder"; pid: number };
 
 /** What the world contributes to a step: the time (epoch seconds, and ms) and a random source. */
 export type World = { readonly now: number; readonly nowMs: number; readonly random: () => number };
@@ -188,6 +229,8 @@ export const initialMachine: Machine = {
   attempt: 0,
   attemptOf: 0,
   lastExit: null,
+  older: null,
+  reloadFailed: "",
 };
 
 /** up = starting, running, stopping (SPEC §4) */
@@ -224,9 +267,18 @@ export function exitReason(code: number | null, signal: number | null): string {
   return code ? `Exited with error ${code}` : "Exited successfully";
 }
 
-/** The whole life cycle: one screen of transitions, then the destroy want reconciled. */
+/** Has a process, or will have one: active, or an older generation still alive. */
+export function busy(m: Machine): boolean {
+  return isActive(m) || (m.older ?? null) !== null;
+}
+
+/**
+ * The whole life cycle: one screen of transitions (or an event about the
+ * older generation), then the older generation and the destroy want
+ * reconciled.
+ */
 export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
-  const s = transition(m, ev, cfg, w);
+  const s = reconcileOlder(olderEvent(m, ev, cfg, w) ?? transition(m, ev, cfg, w), cfg);
   return s.machine.wantGone ? reconcileGone(s) : s;
 }
 
@@ -236,7 +288,7 @@ export function step(m: Machine, ev: Event, cfg: Config, w: World): Step {
  * down-waiters run), unless something started it again meanwhile.
  */
 function reconcileGone(s: Step): Step {
-  if (isActive(s.machine)) return s;
+  if (busy(s.machine)) return s;
   const i = s.effects.findIndex((e) => e.kind === "down");
   if (i < 0) return s;
   return { machine: s.machine, effects: [...s.effects.slice(0, i), { kind: "forget" }, ...s.effects.slice(i)] };
@@ -290,7 +342,7 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       return lost(m, cfg, w, ev.reason, ev.alive);
     case "destroy": {
       const gone = { ...m, wantGone: true };
-      if (!isActive(m)) return { machine: gone, effects: [{ kind: "forget" }] };
+      if (!isActive(m)) return { machine: gone, effects: busy(m) ? [] : [{ kind: "forget" }] };
       // a failing service that cfkd is stopping must not be started again
       if (m.state === "stopping") return { machine: m.failing ? { ...gone, wantDown: true } : gone, effects: [] };
       return transition(gone, { kind: "stop" }, cfg, w);
@@ -311,6 +363,10 @@ function transition(m: Machine, ev: Event, cfg: Config, w: World): Step {
       }
       // its exit status cannot be known: a failure, respawned as any other
       return afterDown(m, cfg, w, exited(m, cfg, w, null, null));
+    case "reload":
+      return reload(m, cfg, w);
+    case "abandonReload":
+      return { machine: m, effects: [] }; // no reload under way (olderEvent handles one)
     case "resume": {
       if (!m.resume || isUp(m.state)) return { machine: m, effects: [] };
       return autoStart(m, cfg, w, m.state === "backoff" ? "retry" : "respawn", `resuming ${cfg.name}: its proxy is up`);
@@ -408,6 +464,7 @@ function start(m: Machine, cfg: Config, w: World, mode: StartMode): Step {
     resume: false,
     held: false,
     failing: null,
+    reloadFailed: "",
   };
   const effects: Effect[] = [{ kind: "log", level: "info", message: `starting ${cfg.name}` }];
   if (m.state === "backoff" || m.retryAt !== null) effects.push(cancel("backoff"));
@@ -619,4 +676,109 @@ function armStable(cfg: Config): Effect {
 
 function cancel(timer: TimerKind): Effect {
   return { kind: "cancel", timer };
+}
+
+/*
+ * Reload: overlapping generations.
+ *
+ * `reload` sets the running process aside as `older` and starts a new one,
+ * which is the service's process from then on (status shows the older pid
+ * beside it). Once the new one is `running` (startwait, or its ready rule)
+ * the older one gets its stop signal, then SIGKILL after stopwait_secs
+ * (timer `retire`). If the new one fails to start (an exit, a failed spawn,
+ * a ready timeout), the older one is the service's process again and the
+ * service is `running` as before. A stop, restart or destroy meanwhile
+ * stops both.
+ */
+
+function reload(m: Machine, cfg: Config, w: World): Step {
+  const older = m.older ?? null;
+  if (older !== null) return refuse(m, `the previous generation of ${cfg.name} (pid ${older.pid}) is still ${older.retiring ? "stopping" : "serving"}`);
+  if (m.state !== "running" || m.pid === null || !cfg.overlap) {
+    const s = transition(m, { kind: "restart" }, cfg, w);
+    if (m.state === "running" && !cfg.overlap) s.effects.unshift(log("info", `reload of ${cfg.name} is a restart: it has no shared socket cfkd spawns it on`));
+    return s;
+  }
+  const s = start({ ...m, older: { pid: m.pid, startTime: m.startTime, retiring: false }, reloadFailed: "" }, cfg, w, "fresh");
+  s.effects.unshift(log("info", `reloading ${cfg.name}: pid ${m.pid} serves until the new generation is running`), { kind: "setAside" });
+  return s;
+}
+
+/** An event about the older generation, or null when the event is the current process's. */
+function olderEvent(m: Machine, ev: Event, cfg: Config, w: World): Step | null {
+  const o = m.older ?? null;
+  if (o === null) return null;
+  if (ev.kind === "abandonReload") {
+    if (o.retiring || m.state !== "starting" || m.pid === null) return { machine: m, effects: [] };
+    const machine: Machine = { ...m, state: "running", pid: o.pid, startTime: o.startTime, older: { pid: m.pid, startTime: m.startTime, retiring: true }, reloadFailed: ev.reason };
+    const message = `reload of ${cfg.name} abandoned (${ev.reason}): pid ${o.pid} keeps running, stopping pid ${m.pid}`;
+    return {
+      machine,
+      effects: [...cancelStart(cfg), { kind: "swap" }, log("warn", message), { kind: "signalOlder", signal: cfg.stopSignal }, { kind: "arm", timer: "retire", ms: cfg.stopwaitMs }],
+    };
+  }
+  if (ev.kind === "exited" && ev.pid === o.pid) {
+    const effects: Effect[] = [cancel("retire"), { kind: "reapOlder", pid: o.pid }];
+    if (o.retiring) effects.push(log("info", `the retired generation of ${cfg.name} (pid ${o.pid}) has stopped`));
+    else effects.push(log("warn", `the previous generation of ${cfg.name} (pid ${o.pid}) ended during the reload: ${exitReason(ev.code, ev.signal)}`));
+    if (!isActive(m)) effects.push({ kind: "down" });
+    return { machine: { ...m, older: null, stopTime: m.stopTime ?? w.now }, effects };
+  }
+  if (ev.kind === "timer" && ev.timer === "retire") {
+    if (!o.retiring) return { machine: m, effects: [] };
+    const message = `the previous generation of ${cfg.name} (pid ${o.pid}) still running after ${cfg.stopwaitMs / 1000}s, killing`;
+    return { machine: m, effects: [log("warn", message), { kind: "killOlder" }] };
+  }
+  return null;
+}
+
+/** After every transition: what becomes of an older generation that still serves. */
+function reconcileOlder(s: Step, cfg: Config): Step {
+  const m = s.machine;
+  const o = m.older ?? null;
+  if (o === null || o.retiring) return s;
+  if (m.state === "running" && m.pid !== o.pid) return retire(s, cfg, `${cfg.name}: the new generation (pid ${m.pid}) is running, stopping pid ${o.pid}`);
+  if (m.wantDown) return retire(s, cfg, `${cfg.name} is stopping: so does its previous generation (pid ${o.pid})`);
+  if (m.state === "starting" || m.state === "stopping") return s; // the new generation's start is not decided yet
+  return fallBack(s, cfg);
+}
+
+/** Send the older generation its stop signal, with stopwait_secs before SIGKILL. */
+function retire(s: Step, cfg: Config, why: string): Step {
+  const o = s.machine.older!;
+  return {
+    ...s,
+    machine: { ...s.machine, older: { ...o, retiring: true } },
+    effects: [...s.effects, log("info", why), { kind: "signalOlder", signal: cfg.stopSignal }, { kind: "arm", timer: "retire", ms: cfg.stopwaitMs }],
+  };
+}
+
+/** The new generation failed to start: the older one is the service's process again. */
+function fallBack(s: Step, cfg: Config): Step {
+  const m = s.machine;
+  const o = m.older!;
+  const reason = showsFailReason(m.state) && m.failReason !== "" ? m.failReason : "it exited while starting";
+  const machine: Machine = {
+    ...m,
+    state: "running",
+    pid: o.pid,
+    startTime: o.startTime,
+    stopTime: null,
+    failedStarts: 0,
+    wantDown: false,
+    killed: false,
+    pendingStart: false,
+    startwaitElapsed: false,
+    resume: false,
+    older: null,
+    reloadFailed: reason,
+    retryAt: null,
+  };
+  const message = `reload of ${cfg.name} failed (${reason}): pid ${o.pid} keeps running`;
+  // the failed start's own states (backoff…) are passed through on the way back (changes.ts)
+  return { machine, effects: [...s.effects, cancel("backoff"), { kind: "reinstate" }, log("warn", message)], via: [...(s.via ?? []), s.machine] };
+}
+
+function log(level: "info" | "warn" | "error", message: string): Effect {
+  return { kind: "log", level, message };
 }

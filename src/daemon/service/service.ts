@@ -9,7 +9,7 @@
  * business (driver.ts); the life cycle is the same.
  */
 import { cmdText, defaultProps, type ServiceProps } from "./props.ts";
-import { alreadyThere, initialMachine, isActive, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
+import { alreadyThere, busy, initialMachine, isUp, showsFailReason, step, type Config, type Effect, type Event, type Machine, type TimerKind } from "./machine.ts";
 import type { Driver, ProxyLink } from "./driver.ts";
 import { directDriver } from "./direct.ts";
 import { adoptedDriver, signalAdopted, watchAdopted, type Adoption } from "./adopted.ts";
@@ -52,6 +52,8 @@ export type ServiceWorld = {
 
 /** After SIGKILL, how long the rest of a tree may take to be gone before it is reported leaked. */
 const DRAIN_AFTER_KILL_MS = 3000;
+/** How a process was started: its driver, its proxy, whether it leads its own group, whether it was adopted. */
+type Running = { driver: Driver; link: ProxyLink | null; groupLeader: boolean; adopted?: Adoption };
 
 export class Service {
   props: ServiceProps = defaultProps();
@@ -60,7 +62,9 @@ export class Service {
   private queue: Event[] = [];
   private busy = false;
   /** how the current process was started; null when there is none */
-  private current: { driver: Driver; link: ProxyLink | null; groupLeader: boolean; adopted?: Adoption } | null = null;
+  private current: Running | null = null;
+  /** a reload's older generation while it is alive (machine.ts `older`) */
+  private aside: (Running & { cmd: string }) | null = null;
   /** set by adopt() for the `watch` effect it leads to */
   private adopting: (Adoption & { cmd: string }) | null = null;
   private unwatch: (() => void) | null = null;
@@ -112,13 +116,21 @@ export class Service {
   get up() {
     return isUp(this.m.state);
   }
-  /** up, or about to retry (machine.ts `isActive`) */
+  /** up, about to retry, or an older generation still alive (machine.ts `busy`) */
   get active() {
-    return isActive(this.m);
+    return busy(this.m);
   }
   /** `up`/`down` would skip this service (machine.ts `alreadyThere`) */
   alreadyThere(want: "up" | "down"): boolean {
     return alreadyThere(want, this.m);
+  }
+  /** a reload's older generation: its pid, and whether it was sent its stop signal; null when none */
+  get older() {
+    return this.m.older ?? null;
+  }
+  /** why the last reload kept the older generation ("" when it did not) */
+  get reloadFailed(): string {
+    return this.m.reloadFailed ?? "";
   }
   /** the proxy of the current process, else the declared one */
   get link(): ProxyLink | null {
@@ -183,18 +195,25 @@ export class Service {
    */
   private reportChanges(before: Machine, via: Machine[] | undefined, after: Machine): void {
     let prev = before;
+    let reported = false;
     for (const m of via ? [...via, after] : [after]) {
       if (m.state !== prev.state) {
-        const reason = m.state === "fail" || m.state === "fatal" || m.state === "backoff" ? m.failReason : "";
+        // a reload that fell back to its old generation says why on the way back to running
+        const reason = m.state === "fail" || m.state === "fatal" || m.state === "backoff" ? m.failReason : m.state === "running" ? (m.reloadFailed ?? "") : "";
         this.world.onChange(this, { from: prev.state, to: m.state, pid: m.pid ?? prev.pid, reason });
+        reported = true;
       }
       prev = m;
+    }
+    // a reload's old generation came or went without a change of state: one change, from = to
+    if (!reported && (before.older?.pid ?? null) !== (after.older?.pid ?? null)) {
+      this.world.onChange(this, { from: after.state, to: after.state, pid: after.pid, reason: "" });
     }
   }
 
   status(): StatusRecord {
     const m = this.m;
-    const base: StatusRecord = {
+    const r: StatusRecord = {
       name: this.name,
       state: m.state,
       pid: m.pid,
@@ -204,9 +223,10 @@ export class Service {
       fail_reason: withLeak(showsFailReason(m.state) ? m.failReason : "", this.leaked),
       running_cmd: this.up ? this.runningCmd : "",
     };
-    if (!this.extended) return base;
+    if (m.older) r.old_pid = m.older.pid;
+    if (!this.extended) return r;
     const f = this.readiness.facts(m.held ? (this.world.waitingFor?.(this) ?? "dependencies") : null);
-    return { ...base, ready: m.state === "running", waiting: f.waiting, probe: f.probe, status_text: f.status };
+    return { ...r, ready: m.state === "running", waiting: f.waiting, probe: f.probe, status_text: f.status };
   }
 
   /**
@@ -246,6 +266,12 @@ export class Service {
       this.dispatch({ kind: "exited", pid, code, signal });
     };
     if (!trees || this.m.pid !== pid || !this.up) return exited();
+    if (this.m.older) {
+      // a reload's other generation lives in the same tree (the service's cgroup): only the
+      // dead leader's own process group goes, as in 1.0, never the tree
+      if (this.current?.groupLeader) this.world.signals.send(-pid, SIGKILL);
+      return exited();
+    }
     if (trees.members(this.name, pid).length === 0) return exited();
     this.draining = pid;
     const stopping = this.m.state === "stopping" && !this.m.killed;
@@ -358,6 +384,9 @@ export class Service {
       ready: p.ready.kind !== "startwait",
       readyTimeoutMs: p.ready_timeout_secs === null ? null : p.ready_timeout_secs * 1000,
       waitingFor: p.after.length > 0 ? (this.world.waitingFor?.(this) ?? null) : null,
+      // both generations accept on the socket cfkd holds; a proxy runs one process per service;
+      // a process adopted after a crash of cfkd is not our child (its end comes from a watcher)
+      overlap: this.proxy === null && !this.current?.adopted && (p.tie_stdin_to !== null || p.listen_fds.length > 0),
     };
   }
 
@@ -379,7 +408,8 @@ export class Service {
         } else if (this.m.pid !== null) {
           // while draining, the leader's pid is reaped (maybe reused): only the tree is signalled
           if (this.draining === null && this.current) this.world.signals.process(this.m.pid, SIGKILL, this.current.groupLeader);
-          if (this.runningUnder === null) this.world.trees?.kill(this.name, this.draining ?? this.m.pid);
+          // (not the tree while a reload's other generation shares it: the process group did it)
+          if (this.runningUnder === null && !this.m.older) this.world.trees?.kill(this.name, this.draining ?? this.m.pid);
         }
         return null;
       case "reapGroup":
@@ -428,6 +458,32 @@ export class Service {
         return null;
       case "forget":
         this.world.onForget(this);
+        return null;
+      case "setAside":
+        this.aside = this.current && { ...this.current, cmd: this.runningCmd };
+        this.current = null;
+        return null;
+      case "reinstate":
+        this.current = this.aside;
+        this.runningCmd = this.aside?.cmd ?? "";
+        this.aside = null;
+        return null;
+      case "swap": {
+        const [cur, old] = [this.current, this.aside];
+        this.current = old;
+        this.aside = cur && { ...cur, cmd: this.runningCmd };
+        this.runningCmd = old?.cmd ?? "";
+        return null;
+      }
+      case "signalOlder":
+        if (this.aside && this.m.older) this.aside.driver.stop(this, this.m.older.pid, eff.signal, this.aside.groupLeader);
+        return null;
+      case "killOlder":
+        if (this.aside && this.m.older) this.world.signals.process(this.m.older.pid, SIGKILL, this.aside.groupLeader);
+        return null;
+      case "reapOlder":
+        if (this.aside?.groupLeader) this.world.signals.send(-eff.pid, SIGKILL);
+        this.aside = null;
         return null;
     }
   }
