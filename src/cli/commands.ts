@@ -6,12 +6,13 @@
 import { resolvePath } from "../protocol/paths.ts";
 import { descFromWire, infoFromWire, proxyStatusFromWire, statusFromWire, type DescRecord, type InfoRecord, type StatusRecord } from "../protocol/status.ts";
 import type { Connection } from "./connection.ts";
-import { CliError, EXIT, daemonError, say } from "./errors.ts";
+import { CliError, EXIT, daemonError, say, usageError } from "./errors.ts";
 import type { CommandName, Invocation } from "./grammar.ts";
 import type { Io } from "./io.ts";
 import { statements } from "./load.ts";
 import { descText, json, needsClock, pidsText, proxyText, statusLong, statusText, uniqueByName } from "./render.ts";
 import { selectors } from "./svcref.ts";
+import { rollFromWire } from "../protocol/rolls.ts";
 import { tail } from "./tail.ts";
 import { events } from "./events.ts";
 
@@ -181,6 +182,38 @@ async function waitFor(c: Connection, ctx: Context, inv: Invocation, opts: strin
   return EXIT.daemon;
 }
 
+/**
+ * `restart --rolling` and `reload`: one request; cfkd runs the roll and
+ * streams its progress, printed as it comes, then OK or the reason it
+ * stopped (exit 1). Ctrl-C leaves the roll running in cfkd. --timeout is
+ * how long a replacement may take to be running (the roll's own limit,
+ * kept by cfkd; default 60 s); the stream itself is not timed.
+ */
+function roll(inv: Invocation, ctx: Context): Promise<number> {
+  const timeout = inv.timeout === undefined || inv.timeout === 0 ? false : `timeout=${inv.timeout}`;
+  const opts = [inv.batch !== undefined && `batch=${inv.batch}`, inv.pause !== undefined && `pause=${inv.pause}`, timeout].filter((o) => o !== false);
+  const line = `command ${inv.command === "restart" ? "restart_rolling" : "reload"} ${[...opts, ...selectors(inv.args)].join(" ")}`;
+  return withConnection(ctx, async (c) => {
+    let interrupted = false;
+    const off = ctx.io.onInterrupt(() => {
+      interrupted = true;
+      c.abort();
+    });
+    try {
+      const r = await c.stream(line, (l) => ctx.io.out(l), false);
+      if (r.error === undefined) return EXIT.ok;
+      ctx.io.err(say.daemonError(r.error));
+      return EXIT.daemon;
+    } catch (e) {
+      if (!interrupted) throw e;
+      ctx.io.err(say.rollGoesOn());
+      return EXIT.daemon;
+    } finally {
+      off();
+    }
+  });
+}
+
 function proxyAction(verb: string): Handler {
   return async (inv, ctx) => {
     const r = await withConnection(ctx, (c) => c.request(`command ${verb} ${inv.args[0]}`));
@@ -243,7 +276,15 @@ const handlers: Record<CommandName, Handler> = {
   proxydown: proxyAction("proxydown"),
   start: action("start"),
   stop: action("stop"),
-  restart: action("restart"),
+  restart: (inv, ctx) => (inv.rolling || inv.timeout !== undefined || inv.batch !== undefined || inv.pause !== undefined ? roll(inv, ctx) : action("restart")(inv, ctx)),
+  reload: roll,
+  rolls: (inv, ctx) => simple("command rolls", inv, ctx, (body) => body.map(rollFromWire)),
+  "roll-cancel": async (inv, ctx) => {
+    const r = await withConnection(ctx, (c) => c.request(`command roll_cancel ${inv.args[0]}`));
+    if (r.error !== undefined) throw daemonError(r.error);
+    if (r.body.length > 0) ctx.io.out(r.body.join("\n"));
+    return EXIT.ok;
+  },
   up: action("up"),
   down: action("down"),
   destroy: action("destroy"),

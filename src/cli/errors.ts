@@ -56,6 +56,8 @@ export const say = {
   internal: (m: string) => `cfkctl: internal error: ${m}`,
   /** start/restart/up: the service could not be spawned (reason from its status) */
   cannotStart: (name: string, reason: string) => `error: cannot start ${name}: ${reason}`,
+  /** Ctrl-C during restart --rolling or reload */
+  rollGoesOn: () => "cfkctl: interrupted; the roll goes on in cfkd (see 'cfkctl rolls'; stop it with 'cfkctl roll-cancel ID')",
 } as const;
 
 export const usageError = (m: string) => new CliError("usage", say.usage(m));

@@ -33,13 +33,18 @@ export type CommandSpec = {
   readonly stateOptions?: true;
   /** takes `--with-dependents` (stop, down) */
   readonly dependentsOption?: true;
+  /** takes `--rolling`, `--batch N`, `--pause S` (restart); --timeout is the roll's limit (restart --rolling, reload) */
+  readonly rollOptions?: "restart" | "reload";
 };
 
 export const COMMANDS = {
   status: { arity: "refs", summary: "state of services, how long ago they started or stopped, and why they failed; -l adds pid, uptime, restarts, cmd, tags, memory and CPU", longOption: true },
   start: { arity: "refs1", summary: "start services (error if already up); --wait: until they are running", waitOptions: true },
   stop: { arity: "refs1", summary: "stop services (error if already down)", dependentsOption: true },
-  restart: { arity: "refs1", summary: "stop services if up, then start them; --wait: until they are running", waitOptions: true },
+  restart: { arity: "refs1", summary: "stop services if up, then start them; --wait: until they are running; --rolling: a batch at a time, each once the previous runs", waitOptions: true, rollOptions: "restart" },
+  reload: { arity: "refs1", summary: "start a new generation beside the running one, then stop the old one (shared sockets)", rollOptions: "reload" },
+  rolls: { arity: "none", summary: "rolling restarts and reloads under way in cfkd" },
+  "roll-cancel": { arity: "one", argName: "id|all", summary: "stop a rolling restart or reload after what is in flight" },
   up: { arity: "refs1", summary: "make sure services are up (no error if they are); --wait: until they are running", waitOptions: true },
   down: { arity: "refs1", summary: "make sure services are down (no error if they are)", dependentsOption: true },
   wait: { arity: "refs1", summary: "wait until services are running (or --state stopped); exit 1 with the reason if one fails", stateOptions: true },
@@ -88,7 +93,7 @@ export type Invocation = {
   follow: boolean;
   /** status -l */
   long?: boolean;
-  /** --timeout SECS: the longest wait for a reply (0: forever); default DEFAULT_TIMEOUT_SECS */
+  /** --timeout SECS: the longest wait for a reply (0: forever); default DEFAULT_TIMEOUT_SECS; for waits and rolls, their own limit */
   timeout?: number;
   /** start/restart/up --wait */
   wait?: boolean;
@@ -96,6 +101,12 @@ export type Invocation = {
   state?: "running" | "stopped";
   /** stop/down --with-dependents */
   withDependents?: boolean;
+  /** restart --rolling */
+  rolling?: boolean;
+  /** restart --rolling --batch N */
+  batch?: number;
+  /** restart --rolling --pause SECS */
+  pause?: number;
 };
 
 /** How long cfkctl waits for cfkd to answer a request, by default (not for a stream: `tail -f`). */
@@ -106,6 +117,16 @@ export function parseTimeout(v: string): number | undefined {
   if (!/^\d+(\.\d+)?$/.test(v)) return undefined;
   const n = Number(v);
   return Number.isFinite(n) && n <= 86_400 * 365 ? n : undefined;
+}
+
+/** Parse --pause: a number of seconds. */
+export function parseSeconds(v: string): number | undefined {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(v) && Number(v) <= 86400 ? Number(v) : undefined;
+}
+
+/** Parse --batch: a whole number of services, 1 or more. */
+export function parseBatch(v: string): number | undefined {
+  return /^[1-9]\d{0,5}$/.test(v) ? Number(v) : undefined;
 }
 
 /** Parse tail's -n value: a non-negative integer. */

@@ -5,7 +5,7 @@
  * for loading commander.
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { COMMANDS, parseLines, parseTimeout, type CommandName, type Invocation } from "./grammar.ts";
+import { COMMANDS, parseBatch, parseLines, parseSeconds, parseTimeout, type CommandName, type Invocation } from "./grammar.ts";
 import { MANUAL, EXAMPLES } from "./help.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { VERSION } from "../version.ts";
@@ -33,7 +33,7 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     .option("--auth-token-file <file>", "send the token in FILE ('auth TOKEN') before anything else, for a TCP console that requires it (default: $CFKD_TOKEN_FILE)")
     .option("--basedir <dir>", "what ${BASE} stands for in 'load' (default: the current directory)")
     .option("-y, --yes", "run without asking for confirmation (accepted for compatibility)")
-    .option("--timeout <secs>", "give up (exit 3) when cfkd has not answered a request within SECS; 0 waits forever; never applies to tail -f (default: 10). For wait and --wait: how long to wait for the state (exit 1), default as long as it takes", (v: string) => {
+    .option("--timeout <secs>", "give up (exit 3) when cfkd has not answered a request within SECS; 0 waits forever; never applies to tail -f (default: 10). For wait and --wait: how long to wait for the state (exit 1), default as long as it takes. For restart --rolling and reload: how long a replacement may take to be running (default 60)", (v: string) => {
       const n = parseTimeout(v);
       if (n === undefined) throw new InvalidArgumentError("expected a number of seconds");
       return n;
@@ -93,9 +93,22 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
     }
     if ("dependentsOption" in spec) c.option("--with-dependents", "also stop the services that come after them (after=), first");
     if ("longOption" in spec) c.option("-l, --long", "the long form: pid, uptime, restarts, cmd, tags, memory and CPU of each service's processes");
+    if ("rollOptions" in spec) {
+      const parse = (f: (v: string) => number | undefined, what: string) => (v: string) => {
+        const n = f(v);
+        if (n === undefined) throw new InvalidArgumentError(what);
+        return n;
+      };
+      if (spec.rollOptions === "restart") {
+        c.option("--rolling", "one batch at a time: stop, start, wait until running, then the next (runs in cfkd)");
+        c.option("--batch <n>", "with --rolling: how many services at a time (default 1)", parse(parseBatch, "expected a whole number, 1 or more"));
+        c.option("--pause <secs>", "with --rolling: wait SECS between batches (default 0)", parse(parseSeconds, "expected a number of seconds"));
+      }
+      // the roll's limit is the global --timeout: how long a replacement may take to be running (default 60)
+    }
     c.action(() => {
       const g = program.opts<{ address?: string; basedir?: string; json?: boolean; authTokenFile?: string; timeout?: number }>();
-      const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean; wait?: boolean; state?: "running" | "stopped"; withDependents?: boolean }>();
+      const o = c.opts<{ lines?: number; follow?: boolean; long?: boolean; wait?: boolean; state?: "running" | "stopped"; withDependents?: boolean; rolling?: boolean; batch?: number; pause?: number }>();
       const inv: Invocation = { command: name, args: c.args.slice(), json: g.json === true, follow: o.follow === true };
       if (g.address !== undefined) inv.address = g.address;
       if (g.basedir !== undefined) inv.basedir = g.basedir;
@@ -106,6 +119,9 @@ export function parseWithCommander(argv: readonly string[], io: Output): Invocat
       if (o.wait) inv.wait = true;
       if (o.state !== undefined) inv.state = o.state;
       if (o.withDependents) inv.withDependents = true;
+      if (o.rolling) inv.rolling = true;
+      if (o.batch !== undefined) inv.batch = o.batch;
+      if (o.pause !== undefined) inv.pause = o.pause;
       result = inv;
     });
   }

@@ -43,7 +43,8 @@ const FAILED = new Set(["fail", "fatal", "backoff"]);
 /**
  * `%-8s %-20s %15s (%s)`, or `%-8s %-30s` without a time — the original's
  * columns, which scripts cut on — then, after two spaces, what the original
- * hid: why it failed (fail, fatal, backoff) and how often cfkd restarted it.
+ * hid: why it failed (fail, fatal, backoff), how often cfkd restarted it,
+ * and during a reload the old generation's pid.
  * A service waiting for cfkd's next attempt says when instead of the time:
  * `backoff  web1                 retry in 2.4 s (attempt 3 of 8)`.
  */
@@ -60,7 +61,7 @@ export function statusLine(s: StatusRecord, clock: Clock, colour: boolean, when 
   return extra === "" ? head : `${head}  ${extra}`;
 }
 
-/** `reason; waiting for db; restarts: N; adopted`, each part only when it says something. */
+/** `reason; waiting for db; restarts: N; adopted; reload: old pid N still up`, each part only when it says something. */
 function statusExtra(s: StatusRecord, info: InfoRecord | null | undefined): string {
   const parts: string[] = [];
   if (FAILED.has(s.state) && s.fail_reason !== "") parts.push(s.fail_reason);
@@ -70,6 +71,7 @@ function statusExtra(s: StatusRecord, info: InfoRecord | null | undefined): stri
   if (ready) parts.push(ready);
   if (info && info.restarts > 0) parts.push(`restarts: ${info.restarts}`);
   if (info?.adopted) parts.push("adopted");
+  if (s.old_pid !== undefined) parts.push(`reload: old pid ${s.old_pid} still up`);
   return parts.join("; ");
 }
 
@@ -181,7 +183,7 @@ export function needsClock(list: readonly StatusRecord[]): boolean {
 
 /** `name: pid`, the pid empty when there is none (as the original). */
 export function pidsText(list: readonly StatusRecord[]): string {
-  return list.map((s) => `${s.name}: ${s.pid ?? ""}`).join("\n");
+  return list.map((s) => `${s.name}: ${s.pid ?? ""}${s.old_pid === undefined ? "" : ` (old ${s.old_pid})`}`).join("\n");
 }
 
 /** `name: tags="…" desc="…" proxy="…" cmd="…"`, empty fields left out, `"` escaped. */

@@ -22,6 +22,7 @@ import { dumpStatements } from "./dump.ts";
 import { inSlices } from "./slices.ts";
 import { propsConflict } from "./service/props.ts";
 import { waitCommand } from "./waits.ts";
+import { Rolls } from "./deploy/rolls.ts";
 
 export type ControllerWorld = RegistryWorld & {
   version: string;
@@ -36,7 +37,7 @@ export type ControllerWorld = RegistryWorld & {
 export type Session = { readonly readonly: boolean; readonly mayDefer?: boolean };
 
 /** What a read-only console may run: the original's unprivileged commands. */
-const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "events", "wait"]);
+const READ_ONLY_COMMANDS = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "events", "wait", "rolls"]);
 
 export function allowedReadOnly(req: Request): boolean {
   return req.kind === "exit" || req.kind === "invalid" || (req.kind === "command" && READ_ONLY_COMMANDS.has(req.name));
@@ -54,10 +55,20 @@ export class Controller {
   readonly registry: Registry;
   /** the recent changes and their followers (`command events`) */
   readonly events: EventLog;
+  /** rolling restarts and reloads under way (deploy/) */
+  private readonly rolls: Rolls;
 
   constructor(private readonly world: ControllerWorld) {
     this.registry = new Registry(world);
     this.events = new EventLog(this.registry.changes);
+    this.rolls = new Rolls({
+      select: (args) => this.select(args, false),
+      get: (name) => this.registry.service(name),
+      changes: this.registry.changes,
+      clock: world.clock,
+      log: (level, message) => world.log.event(level, message),
+      shuttingDown: () => this.registry.shuttingDown,
+    });
   }
 
   /** every service state change, for whoever listens (changes.ts) */
@@ -253,6 +264,10 @@ export class Controller {
     restart: (a, s) => this.action("restart", a, s),
     up: (a, s) => this.action("up", a, s),
     down: (a, s) => this.action("down", a, s),
+    restart_rolling: (a) => this.rolls.start("restart", a),
+    reload: (a) => this.rolls.start("reload", a),
+    rolls: (a) => this.rolls.list(a),
+    roll_cancel: (a) => this.rolls.cancel(a),
     destroy: (a) => {
       const sel = this.select(a, false);
       if (typeof sel === "string") return fail(sel);
