@@ -78,7 +78,8 @@ export class Replacement {
     const svc = this.w.get(this.name);
     if (!svc) return this.finish({ ok: false, reason: `${this.name} was destroyed` });
     const st = svc.state;
-    if (st === "running" && svc.pid === this.oldPid && svc.older === null) {
+    // the old pid is the service's process again: the reload fell back (or was abandoned)
+    if (st === "running" && svc.pid === this.oldPid) {
       return this.finish({ ok: false, reason: `${this.name}: reload failed (${svc.reloadFailed || "the new generation did not start"}); pid ${svc.pid} keeps running` });
     }
     if (st === "running") {
