@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # A prefork worker: answers HTTP on the listening socket cfkd hands it,
 # fd 0 with tie_stdin_to, or fd 3 with listen_fds (systemd style).
-import os, signal, socket
+# With --ready-fd N it says when it is ready (cfkd's ready=fd:N).
+import os, signal, socket, sys
 
 sock = socket.socket(fileno=3 if "LISTEN_FDS" in os.environ else 0)
 sock.settimeout(0.5)           # wake up now and then to look at `stopping`
@@ -13,6 +14,11 @@ def stop(*_):
 signal.signal(signal.SIGTERM, stop)
 
 name = os.environ.get("CONTROL_FREAK_SERVICE", "worker")
+# (a real server would load its code here)
+if len(sys.argv) == 3 and sys.argv[1] == "--ready-fd":
+    fd = int(sys.argv[2])      # ready=fd:N: tell cfkd we accept now
+    os.write(fd, b"\n")
+    os.close(fd)
 while not stopping:
     try:
         conn, _ = sock.accept()

@@ -144,7 +144,7 @@ function suite(ready: "startwait" | "fd") {
     const minAccepting = await a.stop();
     expect(roll.err).toBe("");
     expect(roll.code).toBe(0);
-    expect(roll.out).toMatch(/^w1: stopped pid \d+, starting a new one$/m);
+    expect(roll.out).toMatch(/^w1: stopping pid \d+, then starting a new one$/m);
     expect(roll.out).toMatch(/^w4: pid \d+ running$/m);
     expect(r.failed).toEqual([]);
     expect(r.ok).toBeGreaterThan(20);
@@ -196,6 +196,7 @@ function suite(ready: "startwait" | "fd") {
     expect(code).toBe(0);
     expect(out).toMatch(new RegExp(`^w1: pid ${old} serves while pid \\d+ starts$`, "m"));
     expect(out).toMatch(new RegExp(`^w1: pid \\d+ running, stopping pid ${old}$`, "m"));
+    expect(out).toMatch(new RegExp(`^w1: pid ${old} has stopped, pid \\d+ serves alone$`, "m"));
     expect(r.failed).toEqual([]);
     const now = (await pids(f.d)).get("w1")!;
     expect(now).toBe(overlap.pid);
@@ -236,6 +237,6 @@ test("a roll outlives its client; roll_cancel stops it after what is in flight; 
   const oldPlain = Number((await f.d.status("plain"))[2]);
   const r = await cfkctl(f.d, "reload", "plain");
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(new RegExp(`^plain: stopped pid ${oldPlain}, starting a new one$`, "m"));
+  expect(r.out).toMatch(new RegExp(`^plain: stopping pid ${oldPlain}, then starting a new one$`, "m"));
   expect(alive(oldPlain)).toBe(false);
 });

@@ -37,7 +37,8 @@ const RETIRE_GRACE_MS = 2000;
 
 export class Replacement {
   private oldPid: number | null = null;
-  private retiring = false;
+  /** the old generation's pid once it was sent its stop signal (reload) */
+  private retiring: number | null = null;
   private cancelTimer: (() => void) | null = null;
   private settled = false;
 
@@ -64,7 +65,7 @@ export class Replacement {
     if (this.settled) return;
     const older = svc.older;
     if (older !== null && !older.retiring) this.w.progress(`${this.name}: pid ${older.pid} serves while pid ${svc.pid ?? "?"} starts`);
-    else if (wasUp) this.w.progress(`${this.name}: stopped pid ${this.oldPid ?? "?"}, starting a new one`);
+    else if (wasUp) this.w.progress(`${this.name}: stopping pid ${this.oldPid ?? "?"}, then starting a new one`);
     else this.w.progress(`${this.name}: starting`);
     // a stop comes before a restart's start: its stopwait_secs is not the replacement's time
     const stopMs = wasUp && older === null ? svc.props.stopwait_secs * 1000 : 0;
@@ -85,11 +86,11 @@ export class Replacement {
     if (st === "running") {
       const older = svc.older;
       if (older === null) {
-        this.w.progress(`${this.name}: pid ${svc.pid} running`);
+        this.w.progress(this.retiring === null ? `${this.name}: pid ${svc.pid} running` : `${this.name}: pid ${this.retiring} has stopped, pid ${svc.pid} serves alone`);
         return this.finish({ ok: true });
       }
-      if (older.retiring && !this.retiring) {
-        this.retiring = true;
+      if (older.retiring && this.retiring === null) {
+        this.retiring = older.pid;
         this.w.progress(`${this.name}: pid ${svc.pid} running, stopping pid ${older.pid}`);
         this.arm(svc.props.stopwait_secs * 1000 + RETIRE_GRACE_MS, () => this.finish({ ok: false, reason: `${this.name}: old pid ${older.pid} did not stop` }));
       }
