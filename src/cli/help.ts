@@ -73,6 +73,19 @@ COMMANDS
                          next_attempt_at, attempt, max_attempts, last_exit.
                          A service waiting to be tried again says when:
                            backoff  web1                 retry in 2.4 s (attempt 3 of 8)
+  restart --rolling svcref... [--batch N] [--pause S] [--timeout S]
+                         Replaces N services at a time (default 1): stop,
+                         start, wait until running, then the next batch. Runs
+                         in cfkd (Ctrl-C stops the printing, not the roll);
+                         prints its progress; exit 1 with the reason when a
+                         replacement is not running within --timeout (60 s).
+  reload svcref... [--timeout S]
+                         Starts a new process beside the running one (both
+                         accept on the shared socket), then stops the old one
+                         once the new one runs; a failed new one leaves the
+                         old one serving. Without a shared socket: a restart.
+  rolls | roll-cancel ID|all
+                         Rolls under way in cfkd; stop one.
   start | stop | restart | up | down | destroy svcref...
                          Nothing on success; 'error: MESSAGE' and exit 1 when
                          cfkd refuses, or when start/restart/up could not
