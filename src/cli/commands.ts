@@ -276,7 +276,11 @@ const handlers: Record<CommandName, Handler> = {
   proxydown: proxyAction("proxydown"),
   start: action("start"),
   stop: action("stop"),
-  restart: (inv, ctx) => (inv.rolling || inv.timeout !== undefined || inv.batch !== undefined || inv.pause !== undefined ? roll(inv, ctx) : action("restart")(inv, ctx)),
+  restart: (inv, ctx) => {
+    if (inv.rolling) return roll(inv, ctx);
+    if (inv.batch !== undefined || inv.pause !== undefined || inv.timeout !== undefined) throw usageError("--batch, --pause and --timeout go with restart --rolling");
+    return action("restart")(inv, ctx);
+  },
   reload: roll,
   rolls: (inv, ctx) => simple("command rolls", inv, ctx, (body) => body.map(rollFromWire)),
   "roll-cancel": async (inv, ctx) => {

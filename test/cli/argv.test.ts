@@ -70,6 +70,10 @@ const EVERYDAY = [
   "proxystatus",
   "proxyup p1",
   "proxydown p1",
+  "reload web1",
+  "reload @web",
+  "rolls",
+  "roll-cancel 3",
 ];
 
 const OTHERS = [
@@ -104,6 +108,13 @@ const OTHERS = [
   "--timeout x status",
   "--timeout -1 status",
   "--timeout status",
+  "restart --rolling @web",
+  "restart @web --rolling --batch 2 --pause 1.5 --timeout 30",
+  "restart --rolling --batch 0 @web",
+  "restart --rolling --pause x @web",
+  "reload --timeout 5 web1",
+  "reload --batch 2 web1",
+  "roll-cancel",
 ];
 
 test("everyday command lines take the lean path and agree with commander", () => {
@@ -121,6 +132,12 @@ test("anything else is declined or agrees with commander", () => {
     const fast = parseFast(argv);
     if (fast !== null) expect({ line, inv: fast }).toEqual({ line, inv: viaCommander(argv) as never });
   }
+});
+
+test("restart --rolling and reload options reach the invocation; bad values are usage errors", () => {
+  expect(viaCommander("restart @web --rolling --batch 2 --pause 1.5 --timeout 30".split(" "))).toMatchObject({ command: "restart", args: ["@web"], rolling: true, batch: 2, pause: 1.5, timeout: 30 });
+  expect(viaCommander("reload --timeout 5 web1".split(" "))).toMatchObject({ command: "reload", args: ["web1"], timeout: 5 });
+  for (const bad of ["restart --rolling --batch 0 @web", "restart --rolling --pause x @web", "reload --batch 2 web1", "reload"]) expect(viaCommander(bad.split(" "))).toBe("usage error (exit 2)");
 });
 
 test("commander answers help and version with 0, mistakes with a usage error", () => {
