@@ -278,7 +278,7 @@ const handlers: Record<CommandName, Handler> = {
   stop: action("stop"),
   restart: (inv, ctx) => {
     if (inv.rolling) return roll(inv, ctx);
-    if (inv.batch !== undefined || inv.pause !== undefined || inv.timeout !== undefined) throw usageError("--batch, --pause and --timeout go with restart --rolling");
+    if (inv.batch !== undefined || inv.pause !== undefined) throw usageError("--batch and --pause go with restart --rolling");
     return action("restart")(inv, ctx);
   },
   reload: roll,
