@@ -246,4 +246,4 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
 }
 
 /** Requests that change nothing the state file records. */
-const QUERIES = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "dump"]);
+const QUERIES = new Set(["status", "desc", "list", "pids", "version", "proxystatus", "tail", "sockets", "info", "dump", "rolls"]);

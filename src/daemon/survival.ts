@@ -21,7 +21,9 @@
  *     then respawned per respawn_on_fail) and can stop it as any other;
  *   - a proxy found alive is STOPPED (SIGTERM to its group, SIGKILL after
  *     2 s): its pipes died with the old cfkd; its services start again
- *     through a new proxy when asked.
+ *     through a new proxy when asked;
+ *   - the old generation of a reload under way (`older`) is STOPPED the
+ *     same way: the reload's new process is the one adopted.
  * So nothing runs twice after `start all`, and nothing unrelated is hit.
  *
  * Races handled: a crash between a spawn and the next write (the process is
@@ -51,6 +53,8 @@ export type RecordedService = {
   started: number;
   cmd: string;
   statements: string[];
+  /** a reload's old generation, alive beside `pid` (docs/prefork.md) */
+  older?: { pid: number; start_ticks: string; group: boolean };
 };
 export type RecordedProxy = { name: string; pid: number; start_ticks: string };
 export type StateRecord = { version: number; cfkd: number; services: RecordedService[]; proxies: RecordedProxy[] };
@@ -129,7 +133,7 @@ export class StateWriter {
     // the same process as last time: its start time is known already
     const ticks = p.adopted?.ticks ?? (old?.pid === p.pid && old.started === st.start_time ? old.start_ticks : startTicks(p.pid));
     if (ticks === null) return null; // already gone: its exit is on its way
-    return {
+    const r: RecordedService = {
       name,
       pid: p.pid,
       start_ticks: ticks,
@@ -138,6 +142,10 @@ export class StateWriter {
       cmd: st.running_cmd || cmdText(svc.props.cmd),
       statements: serviceStatements({ name, props: svc.props, proxy: null }),
     };
+    const o = svc.olderProcess;
+    const oTicks = o === null ? null : old?.older?.pid === o.pid ? old.older.start_ticks : startTicks(o.pid);
+    if (o !== null && oTicks !== null) r.older = { pid: o.pid, start_ticks: oTicks, group: o.groupLeader };
+    return r;
   }
 
   private write(): void {
@@ -193,6 +201,11 @@ export function recover(path: string, controller: Controller, log: DaemonLog, cl
   const st = readState(path, log);
   if (st === null) return out;
   for (const r of st.services) {
+    if (r.older && sameProcess(r.older.pid, r.older.start_ticks)) {
+      // a reload was under way: its old generation must not serve on unsupervised
+      stopFound(r.older.pid, r.older.start_ticks, r.older.group && procStat(r.older.pid)?.pgrp === r.older.pid, clock, signals);
+      out.stopped.push(`${r.name}'s old generation`);
+    }
     if (!sameProcess(r.pid, r.start_ticks)) {
       out.gone++; // exited, or the pid now names another process: leave it alone
       continue;

@@ -10,17 +10,18 @@
  *   3 others still serve with their old pids;
  * - `reload w1`: 0 failed requests, old and new pid both alive during the
  *   overlap (status shows `old_pid=`), only the new one after;
- * - a client that leaves does not stop a roll; `roll-cancel` does.
+ * - a client that leaves does not stop a roll; `roll-cancel` does;
+ * - a crash of cfkd during a reload: the next cfkd stops the old generation.
  *
  * "Running" here is the startwait rule (startwait_secs=0.6 against 0.2 s of
  * loading). The same tests with `ready=fd:3` are below, skipped until
  * readiness (issue 14) is on main.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { alive, BUN, DaemonProcess, ROOT, waitFor } from "../harness.ts";
+import { alive, BUN, DaemonProcess, ROOT, tempDir, waitFor } from "../harness.ts";
 import { httpGet, parseAnswer, workerCmd } from "./http.ts";
 
 const CFKCTL = join(ROOT, "src/cfkctl.ts");
@@ -240,4 +241,44 @@ test("a roll outlives its client; roll_cancel stops it after what is in flight; 
   expect(r.code).toBe(0);
   expect(r.out).toMatch(new RegExp(`^plain: stopping pid ${oldPlain}, then starting a new one$`, "m"));
   expect(alive(oldPlain)).toBe(false);
+});
+
+test("kill -9 of cfkd during a reload's overlap: the next cfkd adopts the new generation and stops the old one", async () => {
+  using t = tempDir();
+  const home = join(t.path, "home");
+  const first = await DaemonProcess.start({ home });
+  let second: DaemonProcess | null = null;
+  try {
+    await first.ok("socket web host=127.0.0.1");
+    await first.ok("socket web service=0");
+    await first.ok("command bind web");
+    await first.ok(`service w1 cmd=${workerCmd()}`);
+    await first.ok("service w1 tie_stdin_to=web");
+    await first.ok("service w1 startwait_secs=0.3");
+    await first.ok("command start service w1");
+    await waitFor(async () => (await first.status("w1"))[1] === "running", "w1 running");
+    const old = Number((await first.status("w1"))[2]);
+    await first.ok("service w1 startwait_secs=30"); // the new generation stays starting: a long overlap
+    const c = await first.client();
+    c.send("command reload service w1\n");
+    const fresh = await waitFor(async () => {
+      const st = await first.status("w1");
+      return st.includes(`old_pid=${old}`) ? Number(st[2]) : null;
+    }, "the overlap");
+    await waitFor(() => readFileSync(join(home, "state"), "utf8").includes(`"older":{"pid":${old}`), "the state file records the old generation");
+    // its one line written (output to a dead cfkd would be SIGPIPE, as for any service)
+    await waitFor(async () => (await first.ok("command tail service w1")).some((l) => l.includes(`ready w1 ${fresh} `)), "the new generation's ready line");
+    first.proc.kill("SIGKILL");
+    await first.proc.exited;
+    expect(alive(old) && alive(fresh)).toBe(true); // both run on, unsupervised
+    second = await DaemonProcess.start({ home });
+    await waitFor(() => !alive(old), "the old generation stopped by the next cfkd");
+    const st = await second.status("w1");
+    expect([st[1], Number(st[2])]).toEqual(["running", fresh]);
+    expect(alive(fresh)).toBe(true);
+    expect(readFileSync(join(home, "cfkd.log"), "utf8")).toMatch(/adopted 1 \(w1\), stopped 1 \(w1's old generation\)/);
+  } finally {
+    await second?.[Symbol.asyncDispose]();
+    await first[Symbol.asyncDispose]();
+  }
 });

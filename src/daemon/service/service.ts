@@ -159,6 +159,12 @@ export class Service {
     return { pid: this.m.pid, groupLeader: a.groupLeader, adopted: a.adopted ?? null };
   }
 
+  /** A reload's old generation while it lives, as the state file records it. */
+  get olderProcess(): { pid: number; groupLeader: boolean } | null {
+    const o = this.m.older ?? null;
+    return o === null || this.aside === null ? null : { pid: o.pid, groupLeader: this.aside.groupLeader };
+  }
+
   /** Feed one event; returns the refusal message when the request is refused. */
   dispatch(ev: Event): string | null {
     this.queue.push(ev);
