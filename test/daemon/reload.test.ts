@@ -78,11 +78,12 @@ describe("the machine", () => {
 function setup() {
   const clock = new FakeClock();
   const spawner = new FakeSpawner(clock);
+  const log = fakeLog();
   const c = new Controller({
     spawner: spawner.spawn,
     signals: spawner.signals,
     clock,
-    log: fakeLog(),
+    log,
     random: () => 0,
     version: "test",
     prepare: (svc, argv) => ({ argv, env: {}, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
@@ -106,7 +107,7 @@ function setup() {
     r.follow?.({ congested: false, send: (l) => void out.lines.push(...l), end: (error) => void (out.end = { error }) });
     return out;
   };
-  return { clock, spawner, status, stream, run };
+  return { clock, spawner, status, stream, run, log };
 }
 
 describe("the deploy commands", () => {
@@ -139,6 +140,20 @@ describe("the deploy commands", () => {
     expect(status("a")).toMatchObject({ state: "running", pid: old });
     expect(spawner.procs.find((p) => p.pid === fresh)!.exited).toBe(true);
     expect(status("a").old_pid).toBeUndefined();
+  });
+
+  test("a roll nobody follows (a statement of a -c file) runs all the same, and the log has its progress", async () => {
+    const { clock, status, run, log } = setup();
+    const before = ["a", "b"].map((n) => status(n).pid);
+    expect(run("command restart_rolling service a service b").error).toBeUndefined();
+    await settle();
+    for (let i = 0; i < 2; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    expect(["a", "b"].map((n) => status(n).pid).every((p, i) => p !== before[i])).toBe(true);
+    expect(run("command rolls").body).toEqual([]);
+    expect(log.events).toContain("info roll 1: done, 2 replaced in 2.0s");
   });
 
   test("bad options and selectors are refused before anything moves", () => {

@@ -36,6 +36,11 @@ export class Roll {
   private replaced: string[] = [];
   private inFlight = new Set<Replacement>();
   private listener: RollListener | null = null;
+  /**
+   * Lines said before a listener came: the roll starts at once (so a roll in
+   * a `-c` file runs too), the console attaches right after, in the same tick.
+   */
+  private early: string[] | null = [];
   private unsubscribe: (() => void) | null = null;
   private cancelPause: (() => void) | null = null;
   private result: { error?: string } | null = null;
@@ -64,9 +69,9 @@ export class Roll {
     return this.result !== null;
   }
 
-  /** Start the first batch; progress goes to `listener` until it detaches. */
-  run(listener: RollListener | null): void {
-    this.listener = listener;
+  /** Start the first batch, now. */
+  run(): void {
+    queueMicrotask(() => (this.early = null)); // nobody came in time: the log has it all
     const { verb, batch, pauseMs, timeoutMs } = this.opts;
     const how = verb === "restart" ? `restart, ${batch} at a time, pause ${pauseMs / 1000}s` : "reload";
     this.say("info", `roll ${this.id}: ${how}, timeout ${timeoutMs / 1000}s: ${this.names.join(" ")}`);
@@ -74,6 +79,14 @@ export class Roll {
       for (const r of this.inFlight) if (r.name === c.name) r.changed();
     });
     this.nextBatch();
+  }
+
+  /** Progress goes to `listener` (what was said so far first) until it detaches or the roll ends. */
+  attach(listener: RollListener): void {
+    for (const l of this.early ?? []) listener.line(l);
+    this.early = null;
+    if (this.result !== null) return listener.end(this.result.error);
+    this.listener = listener;
   }
 
   /** The client went away: the roll goes on, silently (the daemon log still has it). */
@@ -149,5 +162,6 @@ export class Roll {
   private say(level: "info" | "warn", line: string): void {
     this.w.log(level, line);
     this.listener?.line(line);
+    this.early?.push(line);
   }
 }

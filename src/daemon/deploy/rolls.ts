@@ -86,10 +86,11 @@ export class Rolls {
     }
     const roll = new Roll(this.nextId++, chosen.map((s) => s.name), p.opts, this.w, (r) => this.rolls.delete(r.id));
     this.rolls.set(roll.id, roll);
+    roll.run();
     return {
       body: [],
       follow: (out) => {
-        roll.run({ line: (l) => out.send([l]), end: (e) => out.end(e) });
+        roll.attach({ line: (l) => out.send([l]), end: (e) => out.end(e) });
         return () => roll.detach();
       },
     };
