@@ -114,7 +114,7 @@ describe("the deploy commands", () => {
   test("restart_rolling: one at a time, each once the previous runs", async () => {
     const { clock, status, stream } = setup();
     const before = ["a", "b", "c", "d"].map((n) => status(n).pid);
-    const r = stream("command restart_rolling tag web");
+    const r = stream("command restart_rolling tag web batch=1 pause=0 timeout=30");
     await settle(); // a's stop signal is delivered
     expect(status("a").state).toBe("starting");
     expect(status("b").pid).toBe(before[1]!); // b waits for a
@@ -125,6 +125,26 @@ describe("the deploy commands", () => {
     expect(r.end).toEqual({ error: undefined });
     expect(["a", "b", "c", "d"].map((n) => status(n).pid).every((p, i) => p !== before[i])).toBe(true);
     expect(r.lines.filter((l) => / running$/.test(l))).toHaveLength(4);
+  });
+
+  test("batch=2 pause=5: two at a time, five seconds between batches", async () => {
+    const { clock, status, stream } = setup();
+    const before = ["a", "b", "c", "d"].map((n) => status(n).pid);
+    const r = stream("command restart_rolling batch=2 pause=5 tag web");
+    await settle();
+    expect(["a", "b", "c", "d"].map((n) => status(n).state)).toEqual(["starting", "starting", "running", "running"]);
+    clock.advance(1000); // a and b running: the pause begins
+    await settle();
+    expect(r.lines.at(-1)).toBe("pause 5s");
+    clock.advance(4900);
+    await settle();
+    expect(status("c").pid).toBe(before[2]!);
+    clock.advance(100); // the pause is over: c and d
+    await settle();
+    expect(["c", "d"].map((n) => status(n).state)).toEqual(["starting", "starting"]);
+    clock.advance(1000);
+    await settle();
+    expect(r.end).toEqual({ error: undefined });
   });
 
   test("reload whose new generation is late: abandoned at the timeout, the old one serves on", async () => {
