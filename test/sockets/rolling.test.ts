@@ -280,3 +280,16 @@ test("kill -9 of cfkd during a reload's overlap: the next cfkd adopts the new ge
     await first[Symbol.asyncDispose]();
   }
 });
+
+test("a reload whose new generation dies keeps the old one serving (it shares the service's process tree)", async () => {
+  await using f = await farm("startwait");
+  const old = (await pids(f.d)).get("w1")!;
+  await f.d.ok(`service w1 cmd=${JSON.stringify(["/bin/sh", "-c", "sleep 0.3; exit 3"])}`);
+  const r = await cfkctl(f.d, "reload", "w1");
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(new RegExp(`w1: reload failed \\(Exited with error 3\\); pid ${old} keeps running`));
+  const st = await f.d.status("w1");
+  expect([st[1], Number(st[2])]).toEqual(["running", old]);
+  expect(alive(old)).toBe(true);
+  await answeredBy(f.port, [old]);
+});
