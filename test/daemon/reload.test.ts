@@ -13,8 +13,24 @@ import { statusFromWire } from "../../src/protocol/status.ts";
 import type { Reply } from "../../src/protocol/framing.ts";
 import { FakeClock, FakeSpawner, fakeLog, settle } from "./fakes.ts";
 
-const cfg: Config = { name: "s", hasCmd: true, startwaitMs: 1000, stopwaitMs: 2000, respawnOnFail: true, respawnOnStop: false, maxRetries: 3, stopSignal: 15, blocked: null, overlap: true };
-const world = { now: 1000, random: () => 0 };
+const cfg: Config = {
+  name: "s",
+  hasCmd: true,
+  startwaitMs: 1000,
+  stopwaitMs: 2000,
+  respawnOnFail: true,
+  respawnOnStop: false,
+  maxRetries: 3,
+  stopSignal: 15,
+  blocked: null,
+  respawnDelayMaxMs: 300_000,
+  stableMs: 60_000,
+  maxRestarts: 5,
+  restartWindowMs: 60_000,
+  fatalRetryMs: 0,
+  overlap: true,
+};
+const world = { now: 1000, nowMs: 1_000_000, random: () => 0 };
 const running: Machine = { ...initialMachine, state: "running", pid: 42, startTime: 900 };
 const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
 /** running, reloaded, the new generation spawned as pid 43 */
@@ -37,7 +53,7 @@ describe("the machine", () => {
   test("the new generation running: the old one gets its stop signal, SIGKILL after stopwait, and goes", () => {
     const s = step(overlapping(), { kind: "timer", timer: "startwait" }, cfg, world);
     expect(s.machine).toMatchObject({ state: "running", pid: 43, older: { pid: 42, retiring: true } });
-    expect(kinds(s.effects)).toEqual(["signalOlder", "arm:retire"]);
+    expect(kinds(s.effects)).toEqual(["arm:stable", "signalOlder", "arm:retire"]);
     expect(kinds(step(s.machine, { kind: "timer", timer: "retire" }, cfg, world).effects)).toEqual(["killOlder"]);
     const gone = step(s.machine, { kind: "exited", pid: 42, code: null, signal: 15 }, cfg, world);
     expect(gone.machine).toMatchObject({ state: "running", pid: 43, older: null });
