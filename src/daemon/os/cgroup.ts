@@ -20,6 +20,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sendSignal, SIGKILL } from "./signals.ts";
+import { readQuietly } from "./files.ts";
 
 /** cfkd's own cgroup directory, where it returns after each spawn. */
 let home: string | null = null;
@@ -229,14 +230,6 @@ function rmQuietly(dir: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function readQuietly(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
   }
 }
 

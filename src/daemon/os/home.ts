@@ -3,8 +3,8 @@
  * daemon's pid; a second daemon on the same home refuses to start and names
  * the running pid. The lock itself is flock(2), not the pid: see acquireLock.
  */
-import { closeSync, constants as C, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
-import { unlinkQuietly } from "./files.ts";
+import { closeSync, constants as C, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
+import { readQuietly, unlinkQuietly } from "./files.ts";
 import * as libc from "./libc.ts";
 import { join } from "node:path";
 
@@ -61,7 +61,7 @@ export function acquireLock(home: string): Lock {
     const got = libc.tryLockExclusive(fd);
     if (libc.isFailure(got)) throw failed(`cannot lock ${path}: ${got.message}`);
     if (!got) {
-      const pid = readSafe(path).trim();
+      const pid = readQuietly(path).trim();
       throw failed(`cfkd is already running on ${home}${/^\d+$/.test(pid) ? ` with pid ${pid}` : ""} (lock ${path})`);
     }
     if (!sameFile(fd, path)) {
@@ -94,13 +94,5 @@ function sameFile(fd: number, path: string): boolean {
     return a.ino === b.ino && a.dev === b.dev;
   } catch {
     return false;
-  }
-}
-
-function readSafe(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
   }
 }
