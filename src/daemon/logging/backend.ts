@@ -51,6 +51,8 @@ export function levelValue(name: LevelName): number {
 let direct: { level: number; appenders: AppenderFn[] } | null = null;
 let log4js: typeof Log4js | null = null;
 let loggers = new Map<string, Log4js.Logger>();
+/** our levels as log4js's, looked up once when it loads, not per record */
+let log4jsLevels: Record<Level, Log4js.Level> | null = null;
 
 /** Is log4js loaded (for tests and docs: the default config must not load it)? */
 export function log4jsLoaded(): boolean {
@@ -64,8 +66,12 @@ export function configure(categories: CategoryPlan[], appenders: Map<string, App
     direct = { level: LEVEL_VALUES[root.level], appenders: root.appenders.map((a) => appenders.get(a)!) };
     return;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a config routes by category
-  log4js ??= require("log4js") as typeof Log4js;
+  if (log4js === null) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a config routes by category
+    log4js = require("log4js") as typeof Log4js;
+    const { DEBUG, INFO, WARN, ERROR } = log4js.levels;
+    log4jsLevels = { debug: DEBUG, info: INFO, warn: WARN, error: ERROR };
+  }
   const apps: Record<string, { type: { configure: () => AppenderFn } }> = {
     [NULL_APPENDER]: { type: { configure: () => () => {} } },
   };
@@ -90,5 +96,5 @@ export function record(category: string, level: Level, rec: Rec): void {
   }
   let l = loggers.get(category);
   if (!l) loggers.set(category, (l = log4js!.getLogger(category)));
-  l.log(log4js!.levels.getLevel(EVENT_LEVELS[level].levelStr), rec);
+  l.log(log4jsLevels![level], rec);
 }
