@@ -15,8 +15,8 @@
  * missed (the tail ring's own follower rules).
  */
 import { SseClient, sseEvent } from "./sse.ts";
-import { rowOf, type HttpWorld, type ServiceRow } from "./facts.ts";
-import { processTable, type GroupUsage } from "../os/procfs.ts";
+import { rowOf, rowUsage, type HttpWorld, type ServiceRow } from "./facts.ts";
+import type { GroupUsage } from "../os/procfs.ts";
 import type { Change } from "../changes.ts";
 import { tailFromWire } from "../../protocol/tail.ts";
 
@@ -118,10 +118,9 @@ export class EventHub {
 /** CPU seconds and resident bytes of each running service's processes, by name. */
 function usageMap(rows: readonly ServiceRow[]): Record<string, GroupUsage> {
   const out: Record<string, GroupUsage> = {};
-  if (!rows.some((r) => r.pid !== null)) return out;
-  const table = processTable();
+  const usage = rowUsage(rows);
   for (const r of rows) {
-    const u = r.pid === null ? null : table.usageOf(r.pid);
+    const u = usage(r);
     if (u) out[r.name] = u;
   }
   return out;

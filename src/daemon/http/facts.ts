@@ -12,6 +12,7 @@ import { statusFromWire, type StatusRecord } from "../../protocol/status.ts";
 import type { Service } from "../service/service.ts";
 import type { Changes } from "../changes.ts";
 import type { Tail, Captured } from "../logging/tail.ts";
+import { processTable, type GroupUsage } from "../os/procfs.ts";
 
 /** What the HTTP face reads from the daemon; daemon.ts passes it in. */
 export type HttpWorld = {
@@ -57,6 +58,15 @@ export function rowOf(svc: Service): ServiceRow {
     restarts: svc.info(false).restarts,
     last_exit: exit === null ? null : exit.signal !== null ? 128 + exit.signal : exit.code,
   };
+}
+
+/**
+ * Each row's CPU and memory (its process group's, else its process's), from
+ * one pass over /proc — and none at all when no row has a process.
+ */
+export function rowUsage(rows: readonly ServiceRow[]): (row: ServiceRow) => GroupUsage | null {
+  const table = rows.some((r) => r.pid !== null) ? processTable() : null;
+  return (r) => (r.pid === null || table === null ? null : table.usageOf(r.pid));
 }
 
 /** `cfkctl --json status`'s records: parsed from the same wire lines cfkctl parses. */

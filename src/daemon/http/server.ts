@@ -25,9 +25,9 @@ import { Guard } from "./guard.ts";
 import { readiness, selectRows } from "./ready.ts";
 import { renderMetrics, CONTENT_TYPE, type ServiceMetrics } from "./metrics.ts";
 import { EventHub } from "./events.ts";
-import { statusRecords, type HttpWorld } from "./facts.ts";
+import { rowUsage, statusRecords, type HttpWorld } from "./facts.ts";
 import { PAGE, PAGE_CSP } from "./page.ts";
-import { processTable, ownDescriptors } from "../os/procfs.ts";
+import { ownDescriptors } from "../os/procfs.ts";
 import type { DaemonLog } from "../logging/types.ts";
 import { DEFAULT_ADMISSION, RateLimitedLog } from "../admission.ts";
 
@@ -183,10 +183,10 @@ export class HttpFace {
 
   private metrics(): string {
     const rows = this.hub.rows();
-    const table = rows.some((r) => r.pid !== null) ? processTable() : null;
+    const usage = rowUsage(rows);
     const list: ServiceMetrics[] = rows.map((row) => ({
       row,
-      usage: row.pid === null || table === null ? null : table.usageOf(row.pid),
+      usage: usage(row),
       captured: this.world.tail.captured(row.name),
     }));
     const cpu = process.cpuUsage();
