@@ -37,7 +37,7 @@ import type { DaemonLog } from "./logging/types.ts";
 import { serviceStatements } from "./dump.ts";
 import { parseRequest } from "../protocol/request.ts";
 import { cmdText } from "./service/props.ts";
-import { procStat, sameProcess, startTicks } from "./os/procfs.ts";
+import { leadsGroup, sameProcess, startTicks } from "./os/procfs.ts";
 import { SIGKILL, SIGTERM, type Signals } from "./os/signals.ts";
 import type { Clock } from "./os/clock.ts";
 
@@ -203,7 +203,7 @@ export function recover(path: string, controller: Controller, log: DaemonLog, cl
   for (const r of st.services) {
     if (r.older && sameProcess(r.older.pid, r.older.start_ticks)) {
       // a reload was under way: its old generation must not serve on unsupervised
-      stopFound(r.older.pid, r.older.start_ticks, r.older.group && procStat(r.older.pid)?.pgrp === r.older.pid, clock, signals);
+      stopFound(r.older.pid, r.older.start_ticks, r.older.group && leadsGroup(r.older.pid), clock, signals);
       out.stopped.push(`${r.name}'s old generation`);
     }
     if (!sameProcess(r.pid, r.start_ticks)) {
@@ -217,7 +217,7 @@ export function recover(path: string, controller: Controller, log: DaemonLog, cl
       }
     }
     const svc = controller.registry.service(r.name);
-    const leader = r.group && procStat(r.pid)?.pgrp === r.pid;
+    const leader = r.group && leadsGroup(r.pid);
     if (svc && svc.proxy === null && svc.adopt(r.pid, { ticks: r.start_ticks, groupLeader: leader }, r.started, r.cmd)) {
       out.adopted.push(r.name);
     } else {
@@ -231,7 +231,7 @@ export function recover(path: string, controller: Controller, log: DaemonLog, cl
       out.gone++;
       continue;
     }
-    stopFound(p.pid, p.start_ticks, procStat(p.pid)?.pgrp === p.pid, clock, signals);
+    stopFound(p.pid, p.start_ticks, leadsGroup(p.pid), clock, signals);
     out.stopped.push(`proxy ${p.name}`);
   }
   const found = out.adopted.length + out.stopped.length;

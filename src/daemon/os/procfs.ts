@@ -58,6 +58,11 @@ export function sameProcess(pid: number, ticks: string): boolean {
   return startTicks(pid) === ticks;
 }
 
+/** Does pid lead its own process group (so a signal can go to the whole group)? */
+export function leadsGroup(pid: number): boolean {
+  return procStat(pid)?.pgrp === pid;
+}
+
 /** A live process (not a zombie, not gone)? */
 export function isLive(pid: number): boolean {
   const s = procStat(pid);
