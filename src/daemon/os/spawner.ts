@@ -70,7 +70,7 @@ export function isSpawnedChild(pid: number): boolean {
  */
 const LISTEN_PID_SH = 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"';
 
-function withListenPid(req: SpawnRequest, cmd: string[]): string[] {
+function withListenPid(cmd: string[]): string[] {
   return ["/bin/sh", "-c", LISTEN_PID_SH, "sh", ...cmd];
 }
 
@@ -98,7 +98,7 @@ function command(req: SpawnRequest, warnings: string[]): { cmd: string[]; wrappe
   if (req.uid !== undefined && req.groups !== undefined && prog === null) warnings.push("setpriv(1) not found: the user's supplementary groups are not applied");
   if (!req.listenPid && prog === null) return { cmd: req.argv, wrapped: false, ids: true };
   checkExecutable(req.argv[0]!, req);
-  let cmd = req.listenPid ? withListenPid(req, req.argv) : req.argv;
+  let cmd = req.listenPid ? withListenPid(req.argv) : req.argv;
   if (prog !== null) cmd = withIdentity(req as SpawnRequest & { uid: number; groups: number[] }, cmd, prog);
   return { cmd, wrapped: true, ids: prog === null };
 }
