@@ -11,7 +11,7 @@ import { Proxy } from "./proxy/proxy.ts";
 import type { ProxyProps } from "./proxy/props.ts";
 import type { SpawnRequest } from "./os/spawner.ts";
 import { Sockets } from "./sockets.ts";
-import { Changes, type Change } from "./changes.ts";
+import { Changes } from "./changes.ts";
 import type { Declared } from "./dump.ts";
 import { Dependencies } from "./ready/dependencies.ts";
 

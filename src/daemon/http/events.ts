@@ -117,7 +117,8 @@ export class EventHub {
 
 /** CPU seconds and resident bytes of each running service's processes, by name. */
 function usageMap(rows: readonly ServiceRow[]): Record<string, GroupUsage> {
-  const out: Record<string, GroupUsage> = {};
+  // no prototype: a service named __proto__ is a key like any other
+  const out: Record<string, GroupUsage> = Object.create(null);
   const usage = rowUsage(rows);
   for (const r of rows) {
     const u = usage(r);
