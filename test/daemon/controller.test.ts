@@ -4,35 +4,11 @@
  * escalation are checked on the clock, without waiting in real time.
  */
 import { expect, test } from "bun:test";
-import { Controller } from "../../src/daemon/controller.ts";
-import { parseRequest } from "../../src/protocol/request.ts";
-import { statusFromWire } from "../../src/protocol/status.ts";
 import { SIGCONT, SIGKILL, SIGTERM } from "../../src/daemon/os/signals.ts";
-import { FakeClock, FakeSpawner, fakeLog, settle } from "./fakes.ts";
+import { settle } from "./fakes.ts";
+import { fakeController } from "./machine-helpers.ts";
 
-function setup(random: () => number = () => 0) {
-  const clock = new FakeClock();
-  const spawner = new FakeSpawner(clock);
-  const log = fakeLog();
-  const c = new Controller({
-    spawner: spawner.spawn,
-    signals: spawner.signals,
-    clock,
-    log,
-    random,
-    version: "test",
-    prepare: (svc, argv) => ({ argv, env: {}, newSession: !svc.props.no_new_session, stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
-    prepareProxy: () => "no proxies here",
-    requestShutdown: () => {},
-  });
-  const run = (line: string) => {
-    const r = c.execute(parseRequest(line));
-    if (r.error !== undefined) throw new Error(`${line}: ${r.error}`);
-    return r.body;
-  };
-  const status = (name: string) => statusFromWire(run(`command status service ${name}`)[0]!);
-  return { clock, spawner, log, c, run, status };
-}
+const setup = fakeController;
 
 test("failed starts back off k × 0.3 s (k in 1..2n−1), then fatal after respawn_max_retries", async () => {
   const draws = [0, 0.5, 0.999, 0.25];

@@ -5,34 +5,14 @@
  * one hook at a time per service with a timeout — without waiting.
  */
 import { expect, test } from "bun:test";
-import { Controller } from "../../src/daemon/controller.ts";
 import { Hooks } from "../../src/daemon/hooks.ts";
-import { parseRequest } from "../../src/protocol/request.ts";
-import { infoFromWire, statusFromWire } from "../../src/protocol/status.ts";
+import { infoFromWire } from "../../src/protocol/status.ts";
 import { SIGKILL } from "../../src/daemon/os/signals.ts";
-import { FakeClock, FakeSpawner, fakeLog, settle } from "./fakes.ts";
+import { settle } from "./fakes.ts";
+import { fakeController } from "./machine-helpers.ts";
 
 function setup() {
-  const clock = new FakeClock();
-  const spawner = new FakeSpawner(clock);
-  const log = fakeLog();
-  const c = new Controller({
-    spawner: spawner.spawn,
-    signals: spawner.signals,
-    clock,
-    log,
-    random: () => 0,
-    version: "test",
-    prepare: (_svc, argv) => ({ argv, env: {}, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
-    prepareProxy: () => "no proxies here",
-    requestShutdown: () => {},
-  });
-  const run = (line: string) => {
-    const r = c.execute(parseRequest(line));
-    if (r.error !== undefined) throw new Error(`${line}: ${r.error}`);
-    return r.body;
-  };
-  const status = (name: string) => statusFromWire(run(`command status service ${name}`)[0]!);
+  const { clock, spawner, log, c, run, status } = fakeController();
   const details = (name: string) => infoFromWire(run(`command info service ${name}`)[0]!)!;
   return { clock, spawner, log, c, run, status, details };
 }

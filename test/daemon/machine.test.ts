@@ -3,32 +3,16 @@
  * then the sequences that matter (respawn, backoff → fatal, restart).
  */
 import { describe, expect, test } from "bun:test";
-import { step, initialMachine, type Config, type Event, type Machine, type Effect, type Step } from "../../src/daemon/service/machine.ts";
+import { step, initialMachine, type Config, type Event, type Machine, type Step } from "../../src/daemon/service/machine.ts";
 import type { ServiceState } from "../../src/protocol/status.ts";
+import { baseConfig, kinds, world } from "./machine-helpers.ts";
 
-const cfg: Config = {
-  name: "s",
-  hasCmd: true,
-  startwaitMs: 1000,
-  stopwaitMs: 2000,
-  respawnOnFail: true,
-  respawnOnStop: false,
-  maxRetries: 3,
-  stopSignal: 15,
-  blocked: null,
-  respawnDelayMaxMs: 300_000,
-  stableMs: 60_000,
-  maxRestarts: 5,
-  restartWindowMs: 60_000,
-  fatalRetryMs: 0,
-};
-const world = { now: 1000, nowMs: 1_000_000, random: () => 0 };
+const cfg: Config = baseConfig;
 
 function inState(state: ServiceState, extra: Partial<Machine> = {}): Machine {
   const pid = state === "starting" || state === "running" || state === "stopping" ? 42 : null;
   return { ...initialMachine, state, pid, ...extra };
 }
-const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
 
 const E = {
   start: { kind: "start" },

@@ -6,33 +6,12 @@
  * a time and stops at the first failure.
  */
 import { describe, expect, test } from "bun:test";
-import { step, initialMachine, type Config, type Effect, type Machine } from "../../src/daemon/service/machine.ts";
-import { Controller } from "../../src/daemon/controller.ts";
-import { parseRequest } from "../../src/protocol/request.ts";
-import { statusFromWire } from "../../src/protocol/status.ts";
-import type { Reply } from "../../src/protocol/framing.ts";
-import { FakeClock, FakeSpawner, fakeLog, settle } from "./fakes.ts";
+import { step, initialMachine, type Config, type Machine } from "../../src/daemon/service/machine.ts";
+import { settle } from "./fakes.ts";
+import { baseConfig, fakeController, kinds, world } from "./machine-helpers.ts";
 
-const cfg: Config = {
-  name: "s",
-  hasCmd: true,
-  startwaitMs: 1000,
-  stopwaitMs: 2000,
-  respawnOnFail: true,
-  respawnOnStop: false,
-  maxRetries: 3,
-  stopSignal: 15,
-  blocked: null,
-  respawnDelayMaxMs: 300_000,
-  stableMs: 60_000,
-  maxRestarts: 5,
-  restartWindowMs: 60_000,
-  fatalRetryMs: 0,
-  overlap: true,
-};
-const world = { now: 1000, nowMs: 1_000_000, random: () => 0 };
+const cfg: Config = { ...baseConfig, overlap: true };
 const running: Machine = { ...initialMachine, state: "running", pid: 42, startTime: 900 };
-const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
 /** running, reloaded, the new generation spawned as pid 43 */
 const overlapping = (): Machine => step(step(running, { kind: "reload" }, cfg, world).machine, { kind: "spawned", pid: 43 }, cfg, world).machine;
 
@@ -92,21 +71,7 @@ describe("the machine", () => {
 
 /** A controller on a fake clock and spawner, with services a..d sharing a socket. */
 function setup() {
-  const clock = new FakeClock();
-  const spawner = new FakeSpawner(clock);
-  const log = fakeLog();
-  const c = new Controller({
-    spawner: spawner.spawn,
-    signals: spawner.signals,
-    clock,
-    log,
-    random: () => 0,
-    version: "test",
-    prepare: (svc, argv) => ({ argv, env: {}, newSession: true, stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
-    prepareProxy: () => "no proxies here",
-    requestShutdown: () => {},
-  });
-  const run = (line: string): Reply => c.execute(parseRequest(line));
+  const { clock, spawner, log, execute: run, status } = fakeController();
   for (const n of ["a", "b", "c", "d"]) {
     run(`service ${n} cmd=server`);
     run(`service ${n} tie_stdin_to=web`);
@@ -114,7 +79,6 @@ function setup() {
   }
   run("command start tag web");
   clock.advance(1000);
-  const status = (n: string) => statusFromWire(run(`command status service ${n}`).body[0]!);
   /** Run a streaming command; returns its lines and, once ended, its result. */
   const stream = (line: string) => {
     const r = run(line);

@@ -4,11 +4,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { step, initialMachine, type Config, type Event, type Machine, type Effect } from "../../src/daemon/service/machine.ts";
+import { baseConfig, kinds, world } from "../daemon/machine-helpers.ts";
 
-const base: Config = { name: "s", hasCmd: true, startwaitMs: 1000, stopwaitMs: 2000, respawnOnFail: true, respawnOnStop: false, maxRetries: 3, stopSignal: 15, blocked: null, respawnDelayMaxMs: 300_000, stableMs: 60_000, maxRestarts: 5, restartWindowMs: 60_000, fatalRetryMs: 0 };
+const base: Config = baseConfig;
 const ready: Config = { ...base, ready: true, readyTimeoutMs: 500 };
-const w = { now: 1000, nowMs: 1_000_000, random: () => 0 };
-const kinds = (e: Effect[]) => e.map((x) => (x.kind === "arm" || x.kind === "cancel" ? `${x.kind}:${x.timer}` : x.kind)).filter((k) => k !== "log");
+const w = world;
 
 function run(m: Machine, cfg: Config, ...evs: Event[]): { m: Machine; effects: string[] } {
   let effects: Effect[] = [];
