@@ -15,7 +15,7 @@
  * connected (and A's latency with them listening), and with one follower
  * that never reads while a service with a 20 KB name flaps for 2 s.
  */
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { BUN, DaemonProcess, ROOT, rssMiB, waitFor } from "../harness.ts";
 import { eventFromWire } from "../../src/protocol/events.ts";
@@ -29,22 +29,28 @@ await using d = await DaemonProcess.start({ args: ["--max-connections", "2000"] 
 await d.ok("service b cmd=sleep 100");
 await d.ok("service b startwait_secs=0.05");
 
+/** A raw console client following `command events service b`: each change, with how late it arrived, goes into `into`. */
+async function followRaw(into: Seen[]): Promise<Socket> {
+  const sock = connect(d.sock);
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  let buf = "";
+  sock.on("data", (chunk) => {
+    const now = Date.now();
+    buf += chunk.toString();
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const e = eventFromWire(buf.slice(0, nl));
+      buf = buf.slice(nl + 1);
+      if (e?.kind === "change") into.push({ to: e.to, at: e.at, lateMs: now - e.at });
+    }
+  });
+  sock.write("command events service b\r\n");
+  return sock;
+}
+
 // A: raw follower
 const raw: Seen[] = [];
-const sock = connect(d.sock);
-await new Promise<void>((r) => sock.once("connect", () => r()));
-let buf = "";
-sock.on("data", (chunk) => {
-  const now = Date.now();
-  buf += chunk.toString();
-  let nl: number;
-  while ((nl = buf.indexOf("\n")) >= 0) {
-    const e = eventFromWire(buf.slice(0, nl));
-    buf = buf.slice(nl + 1);
-    if (e?.kind === "change") raw.push({ to: e.to, at: e.at, lateMs: now - e.at });
-  }
-});
-sock.write("command events service b\r\n");
+const sock = await followRaw(raw);
 
 // B: cfkctl events -f --json
 const cli: Seen[] = [];
@@ -139,20 +145,7 @@ await Bun.sleep(500);
 const rss1 = rssMiB(d.pid);
 // A again, with 1,000 followers listening
 raw.length = 0;
-const sock2 = connect(d.sock);
-await new Promise<void>((r) => sock2.once("connect", () => r()));
-let buf2 = "";
-sock2.on("data", (chunk) => {
-  const now = Date.now();
-  buf2 += chunk.toString();
-  let nl: number;
-  while ((nl = buf2.indexOf("\n")) >= 0) {
-    const e = eventFromWire(buf2.slice(0, nl));
-    buf2 = buf2.slice(nl + 1);
-    if (e?.kind === "change") raw.push({ to: e.to, at: e.at, lateMs: now - e.at });
-  }
-});
-sock2.write("command events service b\r\n");
+const sock2 = await followRaw(raw);
 await Bun.sleep(200);
 for (let i = 1; i <= 3; i++) {
   await d.ok("command start service b");
