@@ -131,6 +131,19 @@ function killTree(root: number): void {
   }
 }
 
+/** cfkd and supervisord both take `CTL start all`, `CTL stop all`, `CTL status`. */
+function ctlCommands(ctl: string): Pick<Peer, "startCmd" | "stopCmd" | "statusCmd"> {
+  return { startCmd: `${ctl} start all`, stopCmd: `${ctl} stop all`, statusCmd: `${ctl} status` };
+}
+
+/** Ask the supervisor to shut down through its control command, then make sure its tree is gone. */
+function shutdownVia(ctl: () => string): (root: number) => void {
+  return (root) => {
+    sh(`${ctl()} shutdown`);
+    killTree(root);
+  };
+}
+
 async function cfkd(): Promise<Peer> {
   const b = await binaries();
   let sock = "";
@@ -144,9 +157,7 @@ async function cfkd(): Promise<Peer> {
       const decl = Array.from({ length: n }, (_, i) => `service s${i} cmd=sleep 1000`).join("\n");
       writeFileSync(join(dir, "services.conf"), decl + "\n");
       must(`${ctl()} load ${q(join(dir, "services.conf"))}`);
-      peer.startCmd = `${ctl()} start all`;
-      peer.stopCmd = `${ctl()} stop all`;
-      peer.statusCmd = `${ctl()} status`;
+      Object.assign(peer, ctlCommands(ctl()));
       return root;
     },
     startCmd: "",
@@ -161,10 +172,7 @@ async function cfkd(): Promise<Peer> {
       must(`${ctl()} start w`);
       return { root, files: () => [join(dir, "home", "cfkd.log")] };
     },
-    shutdown(root) {
-      sh(`${ctl()} shutdown`);
-      killTree(root);
-    },
+    shutdown: shutdownVia(ctl),
   };
   return peer;
 }
@@ -190,9 +198,7 @@ function supervisord(): Peer {
       const root = write(dir, programs);
       await waitSock(join(dir, "supervisor.sock"));
       await waitFor(() => sh(`${ctl()} status`).out.includes("s0"), "supervisord to answer", 15_000, 50);
-      peer.startCmd = `${ctl()} start all`;
-      peer.stopCmd = `${ctl()} stop all`;
-      peer.statusCmd = `${ctl()} status`;
+      Object.assign(peer, ctlCommands(ctl()));
       return root;
     },
     startCmd: "",
@@ -203,10 +209,7 @@ function supervisord(): Peer {
       const root = write(dir, `[program:w]\ncommand=${argv.join(" ")}\nautostart=true\nautorestart=false\nstartsecs=0\nstdout_logfile=${log}\nstdout_logfile_maxbytes=0\nstderr_logfile=NONE\n`);
       return { root, files: () => [log] };
     },
-    shutdown(root) {
-      sh(`${ctl()} shutdown`);
-      killTree(root);
-    },
+    shutdown: shutdownVia(ctl),
   };
   return peer;
 }
