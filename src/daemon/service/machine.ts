@@ -208,6 +208,9 @@ export type Step = { machine: Machine; effects: Effect[]; via?: Machine[] };
 
 const BACKOFF_UNIT_MS = 300;
 
+/** The per-run wants and flags a new run (or a reload's fall-back) starts from. */
+const FRESH_RUN = { wantDown: false, killed: false, pendingStart: false, startwaitElapsed: false, resume: false } as const;
+
 export const initialMachine: Machine = {
   state: "stopped",
   pid: null,
@@ -215,11 +218,7 @@ export const initialMachine: Machine = {
   stopTime: null,
   failReason: "",
   failedStarts: 0,
-  wantDown: false,
-  killed: false,
-  pendingStart: false,
-  startwaitElapsed: false,
-  resume: false,
+  ...FRESH_RUN,
   wantGone: false,
   restarts: 0,
   lastFailure: null,
@@ -457,11 +456,7 @@ function start(m: Machine, cfg: Config, w: World, mode: StartMode): Step {
     retryAt: null,
     attempt: 0,
     attemptOf: 0,
-    wantDown: false,
-    killed: false,
-    pendingStart: false,
-    startwaitElapsed: false,
-    resume: false,
+    ...FRESH_RUN,
     held: false,
     failing: null,
     reloadFailed: "",
@@ -765,11 +760,7 @@ function fallBack(s: Step, cfg: Config): Step {
     startTime: o.startTime,
     stopTime: null,
     failedStarts: 0,
-    wantDown: false,
-    killed: false,
-    pendingStart: false,
-    startwaitElapsed: false,
-    resume: false,
+    ...FRESH_RUN,
     older: null,
     reloadFailed: reason,
     retryAt: null,
