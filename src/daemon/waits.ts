@@ -66,8 +66,7 @@ function verdict(s: Service | undefined, goal: Goal, failOnBackoff: boolean): Ve
   if (goal === "stopped") return st === "stopped" || st === "fail" || st === "fatal" ? "there" : "waiting";
   if (st === "running") return "there";
   if (st === "fatal" || st === "fail" || (st === "backoff" && failOnBackoff)) {
-    const why = s.status().fail_reason;
-    return `is ${st}${why ? `: ${why}` : ""}`;
+    return `is ${s.stateText}`;
   }
   return "waiting";
 }

@@ -97,8 +97,7 @@ export class Replacement {
       return;
     }
     if (st === "stopped" || st === "fail" || st === "fatal" || st === "backoff") {
-      const why = svc.status().fail_reason;
-      this.finish({ ok: false, reason: `${this.name} is ${st}${why ? `: ${why}` : ""}` });
+      this.finish({ ok: false, reason: `${this.name} is ${svc.stateText}` });
     }
   }
 
@@ -111,7 +110,7 @@ export class Replacement {
 
   private late(reason: string): void {
     const svc = this.w.get(this.name);
-    const where = svc ? ` (${svc.state}${svc.status().fail_reason ? `: ${svc.status().fail_reason}` : ""})` : "";
+    const where = svc ? ` (${svc.stateText})` : "";
     this.abandon(reason);
     this.finish({ ok: false, reason: reason + where });
   }

@@ -99,8 +99,7 @@ export class Dependencies {
       if (st === "running") {
         if (this.waitingFor(h) === null) h.dispatch({ kind: "depsReady" });
       } else {
-        const why = svc.status().fail_reason;
-        h.dispatch({ kind: "depFailed", reason: `dependency '${svc.name}' is ${st}${why ? `: ${why}` : ""}` });
+        h.dispatch({ kind: "depFailed", reason: `dependency '${svc.name}' is ${svc.stateText}` });
       }
     }
   }

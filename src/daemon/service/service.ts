@@ -217,6 +217,17 @@ export class Service {
     }
   }
 
+  /** status's fail_reason: why it failed (fail, fatal, backoff), and what leaked */
+  get failReason(): string {
+    return withLeak(showsFailReason(this.m.state) ? this.m.failReason : "", this.leaked);
+  }
+
+  /** The state, with the fail reason when there is one: `fatal: Exited with error 1`. */
+  get stateText(): string {
+    const why = this.failReason;
+    return why ? `${this.m.state}: ${why}` : this.m.state;
+  }
+
   status(): StatusRecord {
     const m = this.m;
     const r: StatusRecord = {
@@ -226,7 +237,7 @@ export class Service {
       start_time: m.startTime,
       stop_time: m.stopTime,
       proxy: this.proxyText(),
-      fail_reason: withLeak(showsFailReason(m.state) ? m.failReason : "", this.leaked),
+      fail_reason: this.failReason,
       running_cmd: this.up ? this.runningCmd : "",
     };
     if (m.older) r.old_pid = m.older.pid;
