@@ -21,7 +21,7 @@ import type { DaemonLog } from "../logging/types.ts";
 import type { ServiceState } from "../../protocol/status.ts";
 import type { Event } from "../service/machine.ts";
 import type { ReadyProps, Probe } from "./spec.ts";
-import { waitingText } from "./spec.ts";
+import { isProbe, waitingText } from "./spec.ts";
 import { runProbe } from "./probes.ts";
 import { fromService, parseNotify, type NotifyHub, type NotifySocket } from "./notify.ts";
 
@@ -114,7 +114,7 @@ export class Readiness {
     this.probe = "";
     this.note = "";
     const r = this.svc.props.ready;
-    if (r.kind === "tcp" || r.kind === "http" || r.kind === "exec") this.poll(r, this.svc.props.ready_interval_secs, 1, (passed) => passed && this.ready(r.kind));
+    if (isProbe(r)) this.poll(r, this.svc.props.ready_interval_secs, 1, (passed) => passed && this.ready(r.kind));
   }
 
   /** `log:REGEX`: raw output, split into lines here; false once nothing more is wanted. */

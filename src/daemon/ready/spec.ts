@@ -150,6 +150,11 @@ export function readyText(r: ReadySpec): string {
   }
 }
 
+/** Is this ready rule a probe cfkd polls (every ready_interval_secs)? */
+export function isProbe(r: ReadySpec): r is Probe {
+  return r.kind === "tcp" || r.kind === "http" || r.kind === "exec";
+}
+
 export function probeText(p: Probe): string {
   switch (p.kind) {
     case "tcp":

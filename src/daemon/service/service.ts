@@ -21,7 +21,7 @@ import { SIGKILL, type Signals } from "../os/signals.ts";
 import type { DaemonLog } from "../logging/types.ts";
 import { Readiness } from "../ready/readiness.ts";
 import type { NotifyHub } from "../ready/notify.ts";
-import { probeText, readyText } from "../ready/spec.ts";
+import { isProbe, probeText, readyText } from "../ready/spec.ts";
 import type { Trees } from "../os/trees.ts";
 
 /** A transition as the service reports it (changes.ts adds the time and the name). */
@@ -362,7 +362,7 @@ export class Service {
     if (p.ready.kind !== "startwait") {
       settings.ready = readyText(p.ready);
       if (p.ready_timeout_secs !== null) settings.ready_timeout_secs = String(p.ready_timeout_secs);
-      if (p.ready.kind === "tcp" || p.ready.kind === "http" || p.ready.kind === "exec") settings.ready_interval_secs = String(p.ready_interval_secs);
+      if (isProbe(p.ready)) settings.ready_interval_secs = String(p.ready_interval_secs);
     }
     if (p.health) {
       settings.health = probeText(p.health);
