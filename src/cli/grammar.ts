@@ -119,10 +119,8 @@ export function parseTimeout(v: string): number | undefined {
   return Number.isFinite(n) && n <= 86_400 * 365 ? n : undefined;
 }
 
-/** Parse --pause: a number of seconds. */
-export function parseSeconds(v: string): number | undefined {
-  return /^(\d+(\.\d*)?|\.\d+)$/.test(v) && Number(v) <= 86400 ? Number(v) : undefined;
-}
+/** Parse --pause: a number of seconds (the daemon's rule, protocol/values.ts). */
+export { parseSeconds } from "../protocol/values.ts";
 
 /** Parse --batch: a whole number of services, 1 or more. */
 export function parseBatch(v: string): number | undefined {

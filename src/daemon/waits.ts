@@ -12,6 +12,7 @@
  */
 import type { Reply } from "../protocol/framing.ts";
 import { msg } from "../protocol/messages.ts";
+import { parseSeconds } from "../protocol/values.ts";
 import type { Changes } from "./changes.ts";
 import type { Clock } from "./os/clock.ts";
 import type { Service } from "./service/service.ts";
@@ -42,9 +43,8 @@ function parse(args: string[]): { goal: Goal; timeoutMs: number | null; failOnBa
       if (v !== "running" && v !== "stopped") return `wait: --state must be running or stopped`;
       goal = v;
     } else if (a === "--timeout") {
-      const v = args[++i] ?? "";
-      const n = /^(\d+(\.\d*)?|\.\d+)$/.test(v) ? Number(v) : NaN;
-      if (!(n >= 0) || n > 86400) return `wait: --timeout must be a number of seconds`;
+      const n = parseSeconds(args[++i] ?? "");
+      if (n === undefined) return `wait: --timeout must be a number of seconds`;
       timeoutMs = n * 1000;
     } else if (a === "--fail-on-backoff") {
       failOnBackoff = true;

@@ -32,6 +32,11 @@ export function parseNonNegative(v: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/** A number of seconds, 0 to a day, as typed (no spaces): pauses, timeouts, intervals. */
+export function parseSeconds(v: string): number | undefined {
+  return /^(\d+(\.\d*)?|\.\d+)$/.test(v) && Number(v) <= 86400 ? Number(v) : undefined;
+}
+
 /** A positive integer, else undefined. */
 export function parsePositiveInt(v: string): number | undefined {
   if (!/^\s*\d+\s*$/.test(v)) return undefined;

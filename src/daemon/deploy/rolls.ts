@@ -12,13 +12,13 @@
  */
 import type { Reply } from "../../protocol/framing.ts";
 import { msg } from "../../protocol/messages.ts";
+import { parseSeconds } from "../../protocol/values.ts";
 import type { Service } from "../service/service.ts";
 import { selectorGroups } from "../tailCommand.ts";
 import { Roll, type RollOptions, type RollWorld } from "./roll.ts";
 import type { Verb } from "./replacement.ts";
 
 export const DEFAULT_TIMEOUT_SECS = 60;
-const MAX_SECS = 86400;
 
 export type RollsWorld = RollWorld & {
   select(args: string[]): readonly Service[] | string;
@@ -44,21 +44,17 @@ export function parseRollArgs(verb: Verb, args: string[]): { opts: RollOptions; 
       if (!/^[1-9]\d{0,5}$/.test(v)) return `batch must be a whole number of services, 1 or more`;
       opts.batch = Number(v);
     } else if (key === "pause" && verb === "restart") {
-      const n = seconds(v);
-      if (n === null) return `pause must be a number of seconds`;
+      const n = parseSeconds(v);
+      if (n === undefined) return `pause must be a number of seconds`;
       opts.pauseMs = n * 1000;
     } else if (key === "timeout") {
-      const n = seconds(v);
-      if (n === null || n === 0) return `timeout must be a number of seconds above 0`;
+      const n = parseSeconds(v);
+      if (n === undefined || n === 0) return `timeout must be a number of seconds above 0`;
       opts.timeoutMs = n * 1000;
     } else return rollUsage(verb);
   }
   if (selector.length === 0) return rollUsage(verb);
   return { opts, selector };
-}
-
-function seconds(v: string): number | null {
-  return /^(\d+(\.\d*)?|\.\d+)$/.test(v) && Number(v) <= MAX_SECS ? Number(v) : null;
 }
 
 export class Rolls {

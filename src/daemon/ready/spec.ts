@@ -4,7 +4,7 @@
  * `health_interval_secs`, `health_failures`, `after`. Pure: each parser
  * returns the value or the sentence that says what is wrong with it.
  */
-import { isValidName } from "../../protocol/values.ts";
+import { isValidName, parseSeconds } from "../../protocol/values.ts";
 
 /** A probe polled by cfkd: a TCP connect, an HTTP GET (2xx/3xx), a command (exit 0). */
 export type Probe =
@@ -113,8 +113,8 @@ export function parseHealth(v: string): Parsed<Probe> {
 /** Seconds > 0, at most a day (intervals, timeouts). */
 export function parseInterval(prop: string, v: string): Parsed<number> {
   const t = v.trim();
-  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
-  if (!(n > 0) || n > 86400) return bad(`${prop}: '${t}' is not a number of seconds (more than 0, at most 86400)`);
+  const n = parseSeconds(t);
+  if (n === undefined || n === 0) return bad(`${prop}: '${t}' is not a number of seconds (more than 0, at most 86400)`);
   return { value: n };
 }
 
